@@ -1,0 +1,85 @@
+//! SQL storage through sqlx's `Any` driver: SQLite by default (a file, created on first start, so
+//! nothing needs installing) and PostgreSQL when `DATABASE_URL` points at it. Queries use `$1`
+//! placeholders, which both understand, and portable types (TEXT, BIGINT).
+
+use anyhow::Context as _;
+use sqlx::{
+    AnyPool, Executor,
+    any::{AnyPoolOptions, install_default_drivers},
+    migrate::Migrator,
+};
+use std::time::Duration;
+
+/// How long a service waits for its database at start (PostgreSQL may still be starting).
+const CONNECT_PATIENCE: Duration = Duration::from_secs(60);
+
+/// Connects to `url` and applies the service's migrations.
+pub async fn connect(url: &str, migrator: &Migrator) -> anyhow::Result<AnyPool> {
+    install_default_drivers();
+    let url = prepare_url(url)?;
+    let sqlite = url.starts_with("sqlite:");
+    let options = AnyPoolOptions::new()
+        // SQLite has one writer at a time; more connections only queue on its lock.
+        .max_connections(if sqlite { 4 } else { 10 })
+        .acquire_timeout(Duration::from_secs(5))
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                if sqlite {
+                    conn.execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;")
+                        .await?;
+                }
+                Ok(())
+            })
+        });
+
+    let deadline = tokio::time::Instant::now() + CONNECT_PATIENCE;
+    let pool = loop {
+        match options.clone().connect(&url).await {
+            Ok(pool) => break pool,
+            Err(e) if tokio::time::Instant::now() < deadline => {
+                tracing::warn!(error = %e, "database not reachable yet, retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(e) => return Err(e).context("connecting to the database (DATABASE_URL)"),
+        }
+    };
+    migrator.run(&pool).await.context("applying database migrations")?;
+    Ok(pool)
+}
+
+/// Creates the directory of a SQLite file and asks SQLite to create the file if missing.
+fn prepare_url(url: &str) -> anyhow::Result<String> {
+    let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) else {
+        return Ok(url.to_owned());
+    };
+    let (file, query) = path.split_once('?').unwrap_or((path, ""));
+    if let Some(dir) = std::path::Path::new(file).parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating data directory {}", dir.display()))?;
+    }
+    Ok(if query.contains("mode=") {
+        url.to_owned()
+    } else if query.is_empty() {
+        format!("sqlite://{file}?mode=rwc")
+    } else {
+        format!("sqlite://{file}?{query}&mode=rwc")
+    })
+}
+
+/// Whether an error is a unique-constraint violation (a concurrent insert of the same key).
+pub fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prepare_url;
+
+    #[test]
+    fn sqlite_urls_get_create_mode_and_a_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/sub/cart.db", dir.path().display());
+        assert_eq!(prepare_url(&url).unwrap(), format!("{url}?mode=rwc"));
+        assert!(dir.path().join("sub").is_dir());
+        assert_eq!(prepare_url("postgres://u:p@h/db").unwrap(), "postgres://u:p@h/db");
+    }
+}

@@ -1,0 +1,158 @@
+//! Serving a gRPC service the same way everywhere: health protocol, reflection, tracing with W3C
+//! context from the caller, metrics, an admin HTTP listener and a bounded graceful drain.
+
+use crate::{admin, health::Readiness, shutdown::Shutdown, telemetry};
+use futures::future::BoxFuture;
+use std::{
+    task::{Context, Poll},
+    time::{Duration, Instant},
+};
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::service::Routes;
+use tower::Service;
+use tower_http::trace::TraceLayer;
+
+/// The sockets a service listens on: bound by the caller, so tests and the all-in-one command
+/// can use any port (port 0 included).
+pub struct Listeners {
+    pub main: TcpListener,
+    pub admin: Option<TcpListener>,
+}
+
+/// What a gRPC server is called and what it serves.
+pub struct GrpcServer {
+    /// Short name, e.g. `catalog`, used in logs.
+    pub name: &'static str,
+    /// Full gRPC service names, e.g. `shop.catalog.v1.CatalogService`, reported by the health service.
+    pub services: &'static [&'static str],
+    pub drain: Duration,
+}
+
+impl GrpcServer {
+    /// Serves `routes` until `shutdown`, then drains in-flight calls for at most `drain`.
+    pub async fn serve(self, routes: Routes, listeners: Listeners, shutdown: Shutdown) -> anyhow::Result<()> {
+        let (reporter, health_service) = tonic_health::server::health_reporter();
+        let readiness = Readiness::with_grpc(reporter, self.services);
+        let reflection_v1 = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(shop_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()?;
+        let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(shop_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1alpha()?;
+        let routes = routes
+            .add_service(health_service)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha);
+
+        let addr = listeners.main.local_addr()?;
+        let server = tonic::transport::Server::builder()
+            .layer(TraceLayer::new_for_grpc().make_span_with(|request: &http::Request<_>| {
+                let span = tracing::info_span!("grpc.request", rpc.method = %request.uri().path(), otel.kind = "server");
+                telemetry::set_parent_from_headers(&span, request.headers());
+                span
+            }))
+            .layer(tower::layer::layer_fn(|inner| GrpcMetrics { inner }))
+            .add_routes(routes)
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listeners.main), {
+                let (shutdown, readiness) = (shutdown.clone(), readiness.clone());
+                async move {
+                    shutdown.wait().await;
+                    // Not-serving first, so health-checking balancers stop sending new calls.
+                    readiness.set_not_serving().await;
+                }
+            });
+
+        let admin = listeners.admin.map(|listener| {
+            let router = admin::router(readiness.clone());
+            let shutdown = shutdown.clone();
+            tokio::spawn(async move {
+                axum::serve(listener, router)
+                    .with_graceful_shutdown(async move { shutdown.wait().await })
+                    .await
+            })
+        });
+
+        readiness.set_serving().await;
+        tracing::info!(service = self.name, %addr, "gRPC server listening");
+        drain_on_shutdown(self.name, server, &shutdown, self.drain).await?;
+        if let Some(admin) = admin {
+            admin.abort();
+        }
+        Ok(())
+    }
+}
+
+/// Runs `server` until it ends by itself or, after `shutdown`, for at most `drain` more.
+pub async fn drain_on_shutdown<E>(
+    name: &str,
+    server: impl Future<Output = Result<(), E>>,
+    shutdown: &Shutdown,
+    drain: Duration,
+) -> anyhow::Result<()>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    tokio::pin!(server);
+    tokio::select! {
+        result = &mut server => return Ok(result?),
+        () = shutdown.wait() => {}
+    }
+    tracing::info!(service = name, drain_seconds = drain.as_secs(), "draining in-flight requests");
+    match tokio::time::timeout(drain, server).await {
+        Ok(result) => {
+            tracing::info!(service = name, "drained, stopped");
+            Ok(result?)
+        }
+        Err(_) => {
+            tracing::warn!(service = name, "drain period over, stopping with requests still in flight");
+            Ok(())
+        }
+    }
+}
+
+/// Counts calls and their latency by method and gRPC status code.
+#[derive(Clone)]
+struct GrpcMetrics<S> {
+    inner: S,
+}
+
+impl<S, B, RB> Service<http::Request<B>> for GrpcMetrics<S>
+where
+    S: Service<http::Request<B>, Response = http::Response<RB>> + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = BoxFuture<'static, Result<S::Response, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let method = request.uri().path().to_owned();
+        let start = Instant::now();
+        let future = self.inner.call(request);
+        Box::pin(async move {
+            let result = future.await;
+            // Errors travel in the headers of a trailers-only response; success ends with status 0.
+            let code = match &result {
+                Ok(response) => response
+                    .headers()
+                    .get("grpc-status")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("0")
+                    .to_owned(),
+                Err(_) => "transport_error".to_owned(),
+            };
+            let labels = [("grpc_method", method), ("grpc_code", code)];
+            metrics::counter!("grpc_server_handled_total", &labels).increment(1);
+            metrics::histogram!("grpc_server_handling_duration_seconds", &labels)
+                .record(start.elapsed().as_secs_f64());
+            result
+        })
+    }
+}

@@ -1,0 +1,21 @@
+//! The service chassis: everything a shop binary needs that is not its own domain.
+//!
+//! A service crate exposes `serve(listeners, config, shutdown)`; its `main` is a call to
+//! [`binary::run_grpc_service`] or [`binary::run_http_service`]. The all-in-one `shop up`
+//! command and the tests call the same `serve` functions with listeners of their own.
+
+pub mod admin;
+pub mod binary;
+pub mod config;
+pub mod db;
+pub mod grpc_client;
+pub mod grpc_server;
+pub mod health;
+pub mod http_metrics;
+pub mod metrics;
+pub mod shutdown;
+pub mod telemetry;
+pub mod testing;
+
+pub use config::ConfigError;
+pub use shutdown::Shutdown;

@@ -1,0 +1,119 @@
+//! Logs and traces: `tracing` to stdout (text or JSON), and OpenTelemetry spans over OTLP when
+//! `OTEL_EXPORTER_OTLP_ENDPOINT` is set. W3C trace context travels in HTTP headers and gRPC
+//! metadata, so one checkout is one trace across the gateway and the services.
+
+use crate::config::{ConfigError, optional, or_default};
+use opentelemetry::{
+    global,
+    propagation::{Extractor, Injector},
+    trace::TracerProvider as _,
+};
+use opentelemetry_otlp::WithExportConfig;
+use opentelemetry_sdk::{Resource, propagation::TraceContextPropagator, trace::SdkTracerProvider};
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::{EnvFilter, Layer, layer::SubscriberExt, util::SubscriberInitExt};
+
+/// Flushes pending spans when dropped at the end of `main`.
+pub struct TelemetryGuard {
+    provider: Option<SdkTracerProvider>,
+}
+
+impl Drop for TelemetryGuard {
+    fn drop(&mut self) {
+        if let Some(provider) = self.provider.take()
+            && let Err(e) = provider.shutdown()
+        {
+            eprintln!("flushing traces failed: {e}");
+        }
+    }
+}
+
+/// Installs logging and tracing for the process. Call once, from `main`.
+pub fn init(default_service_name: &str) -> Result<TelemetryGuard, ConfigError> {
+    let format: String = or_default("LOG_FORMAT", "text".to_owned())?;
+    let json = match format.as_str() {
+        "json" => true,
+        "text" => false,
+        _ => {
+            return Err(ConfigError::Invalid {
+                name: "LOG_FORMAT",
+                value: format,
+                reason: "must be `text` or `json`".into(),
+            });
+        }
+    };
+    let service_name: String = or_default("OTEL_SERVICE_NAME", default_service_name.to_owned())?;
+    let endpoint: Option<String> = optional("OTEL_EXPORTER_OTLP_ENDPOINT")?;
+
+    global::set_text_map_propagator(TraceContextPropagator::new());
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,h2=warn,tower=warn,hyper=warn"));
+    let fmt = if json {
+        tracing_subscriber::fmt::layer().json().flatten_event(true).with_current_span(true).boxed()
+    } else {
+        tracing_subscriber::fmt::layer().boxed()
+    };
+
+    let provider = match endpoint {
+        Some(endpoint) => {
+            let exporter = opentelemetry_otlp::SpanExporter::builder()
+                .with_tonic()
+                .with_endpoint(endpoint.clone())
+                .build()
+                .map_err(|e| ConfigError::Invalid {
+                    name: "OTEL_EXPORTER_OTLP_ENDPOINT",
+                    value: endpoint,
+                    reason: e.to_string(),
+                })?;
+            Some(
+                SdkTracerProvider::builder()
+                    .with_batch_exporter(exporter)
+                    .with_resource(Resource::builder().with_service_name(service_name.clone()).build())
+                    .build(),
+            )
+        }
+        None => None,
+    };
+    let otel = provider.as_ref().map(|p| {
+        global::set_tracer_provider(p.clone());
+        tracing_opentelemetry::layer().with_tracer(p.tracer(service_name))
+    });
+    // `try_init` fails only when a subscriber exists already (tests starting several servers).
+    let _ = tracing_subscriber::registry().with(filter).with(fmt).with(otel).try_init();
+    Ok(TelemetryGuard { provider })
+}
+
+/// Makes `span` a child of the trace context found in `headers` (W3C `traceparent`).
+pub fn set_parent_from_headers(span: &tracing::Span, headers: &http::HeaderMap) {
+    let parent = global::get_text_map_propagator(|p| p.extract(&HeaderExtractor(headers)));
+    let _ = span.set_parent(parent);
+}
+
+/// Writes the current span's trace context into outgoing `headers`.
+pub fn inject_current_context(headers: &mut http::HeaderMap) {
+    let context = tracing::Span::current().context();
+    global::get_text_map_propagator(|p| p.inject_context(&context, &mut HeaderInjector(headers)));
+}
+
+struct HeaderExtractor<'a>(&'a http::HeaderMap);
+
+impl Extractor for HeaderExtractor<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.to_str().ok())
+    }
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(|k| k.as_str()).collect()
+    }
+}
+
+struct HeaderInjector<'a>(&'a mut http::HeaderMap);
+
+impl Injector for HeaderInjector<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        if let (Ok(name), Ok(value)) =
+            (http::HeaderName::from_bytes(key.as_bytes()), http::HeaderValue::from_str(&value))
+        {
+            self.0.insert(name, value);
+        }
+    }
+}

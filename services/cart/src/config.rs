@@ -1,0 +1,50 @@
+//! The cart's settings, from the environment.
+
+use platform::{
+    config::{self, ConfigError, ServerConfig},
+    grpc_client::{ClientConfig, parse_backend_url},
+};
+use std::sync::LazyLock;
+
+pub const DEFAULT_PORT: u16 = 50052;
+
+/// Every environment variable this binary reads.
+pub static ENV_VARS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+    config::env_vars(&[
+        config::COMMON_ENV_VARS,
+        config::GRPC_SERVER_ENV_VARS,
+        config::DATABASE_ENV_VARS,
+        config::GRPC_CLIENT_ENV_VARS,
+        &["CATALOG_URL"],
+    ])
+});
+
+/// Variables that must be set (none: every one has a default).
+pub const REQUIRED_ENV_VARS: &[&str] = &[];
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database_url: String,
+    pub catalog_url: String,
+    pub client: ClientConfig,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let catalog_url = config::or_default("CATALOG_URL", "http://127.0.0.1:50051".to_owned())?;
+        parse_backend_url("CATALOG_URL", &catalog_url)?;
+        Ok(Self {
+            server: ServerConfig::grpc_from_env(DEFAULT_PORT)?,
+            database_url: config::database_url_from_env("cart")?,
+            catalog_url,
+            client: ClientConfig::from_env()?,
+        })
+    }
+}
+
+impl platform::binary::ServiceConfig for Config {
+    fn server(&self) -> &ServerConfig {
+        &self.server
+    }
+}

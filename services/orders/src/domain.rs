@@ -1,0 +1,111 @@
+//! Orders and the rules for placing one.
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Address {
+    pub name: String,
+    pub street: String,
+    pub city: String,
+    pub postal_code: String,
+    pub country: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderLine {
+    pub product_id: String,
+    pub product_name: String,
+    pub quantity: i32,
+    /// Minor units of `Order::currency_code`, as the catalog priced it.
+    pub unit_units: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Order {
+    pub id: String,
+    pub user_id: String,
+    pub idempotency_key: String,
+    pub lines: Vec<OrderLine>,
+    pub currency_code: String,
+    pub total_units: i64,
+    pub shipping: Address,
+    pub transaction_id: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum OrderError {
+    #[error("{0}")]
+    InvalidArgument(String),
+    #[error("the cart is empty")]
+    EmptyCart,
+    #[error("product {0:?} in the cart no longer exists")]
+    ProductGone(String),
+    #[error("{0}")]
+    PaymentDeclined(String),
+    #[error("order {0:?} not found")]
+    NotFound(String),
+    #[error("products in the cart are priced in different currencies")]
+    MixedCurrencies,
+    #[error("{0} is unavailable: {1}")]
+    Unavailable(&'static str, String),
+}
+
+/// Checks the fields of a place-order request that need no other service.
+pub fn validate_place(user_id: &str, idempotency_key: &str, address: &Address) -> Result<(), OrderError> {
+    let invalid = |m: &str| Err(OrderError::InvalidArgument(m.to_owned()));
+    if user_id.trim().is_empty() {
+        return invalid("user_id must not be empty");
+    }
+    if idempotency_key.trim().is_empty() || idempotency_key.len() > 200 {
+        return invalid("idempotency_key must be 1 to 200 characters");
+    }
+    for (field, value) in [
+        ("name", &address.name),
+        ("street", &address.street),
+        ("city", &address.city),
+        ("postal_code", &address.postal_code),
+        ("country", &address.country),
+    ] {
+        if value.trim().is_empty() {
+            return Err(OrderError::InvalidArgument(format!("shipping_address.{field} must not be empty")));
+        }
+        if value.len() > 200 {
+            return Err(OrderError::InvalidArgument(format!("shipping_address.{field} is longer than 200 characters")));
+        }
+    }
+    Ok(())
+}
+
+/// The total of some lines, failing on overflow rather than wrapping.
+pub fn total(lines: &[OrderLine]) -> Result<i64, OrderError> {
+    lines.iter().try_fold(0i64, |sum, l| {
+        l.unit_units
+            .checked_mul(i64::from(l.quantity))
+            .and_then(|line| sum.checked_add(line))
+            .ok_or_else(|| OrderError::InvalidArgument("order total is too large".into()))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn address() -> Address {
+        Address { name: "Ann".into(), street: "1 Main St".into(), city: "Springfield".into(), postal_code: "12345".into(), country: "US".into() }
+    }
+
+    #[test]
+    fn totals_multiply_and_add_exactly() {
+        let line = |q, u| OrderLine { product_id: "p".into(), product_name: "P".into(), quantity: q, unit_units: u };
+        assert_eq!(total(&[line(2, 1999), line(1, 1)]), Ok(3999));
+        assert!(total(&[line(99, i64::MAX / 2)]).is_err());
+    }
+
+    #[test]
+    fn place_requests_need_user_key_and_full_address() {
+        assert!(validate_place("u", "k", &address()).is_ok());
+        assert!(validate_place("", "k", &address()).is_err());
+        assert!(validate_place("u", "", &address()).is_err());
+        let err = validate_place("u", "k", &Address { city: " ".into(), ..address() }).unwrap_err();
+        assert_eq!(err.to_string(), "shipping_address.city must not be empty");
+    }
+}

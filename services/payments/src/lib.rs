@@ -1,0 +1,23 @@
+//! The payments service: validates cards and charges them exactly once per idempotency key.
+
+pub mod config;
+pub mod domain;
+pub mod grpc;
+pub mod store;
+
+pub use config::Config;
+
+use platform::{Shutdown, grpc_server::{GrpcServer, Listeners}};
+use shop_proto::payments::v1::payment_service_server::{PaymentServiceServer, SERVICE_NAME};
+
+/// Serves payments until `shutdown`.
+pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
+    let pool = platform::db::connect(&config.database_url, &store::MIGRATOR).await?;
+    if config.faults.is_active() {
+        tracing::warn!(faults = ?config.faults, "fault injection is ON");
+    }
+    let service = grpc::PaymentsGrpc::new(store::ChargeStore::new(pool), config.faults);
+    GrpcServer { name: "payments", services: &[SERVICE_NAME], drain: config.server.drain }
+        .serve(tonic::service::Routes::new(PaymentServiceServer::new(service)), listeners, shutdown)
+        .await
+}

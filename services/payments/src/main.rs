@@ -1,0 +1,5 @@
+use platform::binary::{Probe, run};
+
+fn main() -> std::process::ExitCode {
+    run("payments", Probe::Grpc, payments::Config::from_env, payments::serve)
+}
