@@ -10,7 +10,13 @@ pub async fn healthz() -> &'static str {
 
 /// `/metrics`: Prometheus text exposition.
 pub async fn metrics_text() -> ([(axum::http::HeaderName, &'static str); 1], String) {
-    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], metrics::render())
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        metrics::render(),
+    )
 }
 
 async fn readyz(State(readiness): State<Readiness>) -> (StatusCode, &'static str) {

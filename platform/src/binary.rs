@@ -26,7 +26,12 @@ pub enum Probe {
 }
 
 /// Runs a service binary: `NAME` serves, `NAME healthcheck` probes a running one.
-pub fn run<C, F, Fut>(name: &'static str, probe: Probe, load: fn() -> Result<C, ConfigError>, serve: F) -> ExitCode
+pub fn run<C, F, Fut>(
+    name: &'static str,
+    probe: Probe,
+    load: fn() -> Result<C, ConfigError>,
+    serve: F,
+) -> ExitCode
 where
     C: ServiceConfig,
     F: FnOnce(Listeners, C, Shutdown) -> Fut,
@@ -40,17 +45,28 @@ where
             return ExitCode::FAILURE;
         }
     };
-    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         [] => runtime.block_on(serve_main(name, load, serve)),
         ["healthcheck"] => runtime.block_on(healthcheck(name, probe, load)),
         _ => {
-            eprintln!("usage: {name} [healthcheck]\n\nConfigured by environment variables: see docs/configuration.md");
+            eprintln!(
+                "usage: {name} [healthcheck]\n\nConfigured by environment variables: see docs/configuration.md"
+            );
             ExitCode::from(2)
         }
     }
 }
 
-async fn serve_main<C, F, Fut>(name: &'static str, load: fn() -> Result<C, ConfigError>, serve: F) -> ExitCode
+async fn serve_main<C, F, Fut>(
+    name: &'static str,
+    load: fn() -> Result<C, ConfigError>,
+    serve: F,
+) -> ExitCode
 where
     C: ServiceConfig,
     F: FnOnce(Listeners, C, Shutdown) -> Fut,
@@ -95,13 +111,21 @@ pub async fn bind(server: &ServerConfig) -> anyhow::Result<Listeners> {
         .await
         .with_context(|| format!("binding LISTEN_ADDR={}", server.listen_addr))?;
     let admin = match server.admin_addr {
-        Some(addr) => Some(TcpListener::bind(addr).await.with_context(|| format!("binding ADMIN_ADDR={addr}"))?),
+        Some(addr) => Some(
+            TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding ADMIN_ADDR={addr}"))?,
+        ),
         None => None,
     };
     Ok(Listeners { main, admin })
 }
 
-async fn healthcheck<C: ServiceConfig>(name: &str, probe: Probe, load: fn() -> Result<C, ConfigError>) -> ExitCode {
+async fn healthcheck<C: ServiceConfig>(
+    name: &str,
+    probe: Probe,
+    load: fn() -> Result<C, ConfigError>,
+) -> ExitCode {
     let config = match load() {
         Ok(config) => config,
         Err(e) => {
@@ -112,8 +136,16 @@ async fn healthcheck<C: ServiceConfig>(name: &str, probe: Probe, load: fn() -> R
     let target = loopback(config.server().listen_addr);
     let healthy = match probe {
         Probe::Grpc => {
-            let client = ClientConfig { request_timeout: Duration::from_secs(2), ..ClientConfig::default() };
-            is_serving(balanced_channel(target.ip().to_string(), target.port(), &client)).await
+            let client = ClientConfig {
+                request_timeout: Duration::from_secs(2),
+                ..ClientConfig::default()
+            };
+            is_serving(balanced_channel(
+                target.ip().to_string(),
+                target.port(),
+                &client,
+            ))
+            .await
         }
         Probe::Http => http_healthz(target).await,
     };
@@ -127,7 +159,11 @@ async fn healthcheck<C: ServiceConfig>(name: &str, probe: Probe, load: fn() -> R
 
 /// The address to probe a server bound to `addr` from the same host.
 fn loopback(addr: SocketAddr) -> SocketAddr {
-    if addr.ip().is_unspecified() { SocketAddr::from(([127, 0, 0, 1], addr.port())) } else { addr }
+    if addr.ip().is_unspecified() {
+        SocketAddr::from(([127, 0, 0, 1], addr.port()))
+    } else {
+        addr
+    }
 }
 
 /// A minimal HTTP/1.1 `GET /healthz`, so the probe needs no HTTP client dependency.
@@ -135,10 +171,15 @@ async fn http_healthz(addr: SocketAddr) -> bool {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let attempt = async {
         let mut stream = tokio::net::TcpStream::connect(addr).await?;
-        stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").await?;
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .await?;
         let mut response = Vec::new();
         stream.read_to_end(&mut response).await?;
         std::io::Result::Ok(response.starts_with(b"HTTP/1.1 200"))
     };
-    matches!(tokio::time::timeout(Duration::from_secs(2), attempt).await, Ok(Ok(true)))
+    matches!(
+        tokio::time::timeout(Duration::from_secs(2), attempt).await,
+        Ok(Ok(true))
+    )
 }

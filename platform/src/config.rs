@@ -10,7 +10,11 @@ pub enum ConfigError {
     #[error("environment variable {name} is required but not set")]
     Missing { name: &'static str },
     #[error("environment variable {name}={value:?} is invalid: {reason}")]
-    Invalid { name: &'static str, value: String, reason: String },
+    Invalid {
+        name: &'static str,
+        value: String,
+        reason: String,
+    },
 }
 
 /// Reads `name`, parsing it as `T`; `None` when unset or empty.
@@ -20,11 +24,17 @@ where
     T::Err: Display,
 {
     match std::env::var(name) {
-        Ok(value) if !value.trim().is_empty() => value
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|e: T::Err| ConfigError::Invalid { name, value, reason: e.to_string() }),
+        Ok(value) if !value.trim().is_empty() => {
+            value
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|e: T::Err| ConfigError::Invalid {
+                    name,
+                    value,
+                    reason: e.to_string(),
+                })
+        }
         _ => Ok(None),
     }
 }
@@ -57,7 +67,11 @@ pub fn check<T: Display>(
     if rule(&value) {
         Ok(value)
     } else {
-        Err(ConfigError::Invalid { name, value: value.to_string(), reason: reason.to_owned() })
+        Err(ConfigError::Invalid {
+            name,
+            value: value.to_string(),
+            reason: reason.to_owned(),
+        })
     }
 }
 
@@ -78,8 +92,11 @@ pub const GRPC_SERVER_ENV_VARS: &[&str] = &["ADMIN_ADDR"];
 pub const DATABASE_ENV_VARS: &[&str] = &["DATABASE_URL", "DATA_DIR"];
 
 /// Variables of a binary that calls other services over gRPC.
-pub const GRPC_CLIENT_ENV_VARS: &[&str] =
-    &["GRPC_CONNECT_TIMEOUT_MS", "GRPC_REQUEST_TIMEOUT_MS", "GRPC_MAX_RETRIES"];
+pub const GRPC_CLIENT_ENV_VARS: &[&str] = &[
+    "GRPC_CONNECT_TIMEOUT_MS",
+    "GRPC_REQUEST_TIMEOUT_MS",
+    "GRPC_MAX_RETRIES",
+];
 
 /// Where a binary listens and how long it drains on shutdown.
 #[derive(Debug, Clone)]
@@ -93,15 +110,24 @@ pub struct ServerConfig {
 impl ServerConfig {
     pub fn grpc_from_env(default_port: u16) -> Result<Self, ConfigError> {
         Ok(Self {
-            listen_addr: or_default("LISTEN_ADDR", SocketAddr::from(([0, 0, 0, 0], default_port)))?,
-            admin_addr: Some(or_default("ADMIN_ADDR", SocketAddr::from(([0, 0, 0, 0], 9090)))?),
+            listen_addr: or_default(
+                "LISTEN_ADDR",
+                SocketAddr::from(([0, 0, 0, 0], default_port)),
+            )?,
+            admin_addr: Some(or_default(
+                "ADMIN_ADDR",
+                SocketAddr::from(([0, 0, 0, 0], 9090)),
+            )?),
             drain: drain_from_env()?,
         })
     }
 
     pub fn http_from_env(default_port: u16) -> Result<Self, ConfigError> {
         Ok(Self {
-            listen_addr: or_default("LISTEN_ADDR", SocketAddr::from(([0, 0, 0, 0], default_port)))?,
+            listen_addr: or_default(
+                "LISTEN_ADDR",
+                SocketAddr::from(([0, 0, 0, 0], default_port)),
+            )?,
             admin_addr: None,
             drain: drain_from_env()?,
         })
@@ -109,7 +135,10 @@ impl ServerConfig {
 }
 
 fn drain_from_env() -> Result<Duration, ConfigError> {
-    Ok(Duration::from_secs(or_default("SHUTDOWN_DRAIN_SECONDS", 10u64)?))
+    Ok(Duration::from_secs(or_default(
+        "SHUTDOWN_DRAIN_SECONDS",
+        10u64,
+    )?))
 }
 
 /// The database of one service: `DATABASE_URL`, or a SQLite file named after the service in
@@ -133,8 +162,13 @@ mod tests {
 
     #[test]
     fn check_names_the_variable_and_the_reason() {
-        let err = check("PAYMENTS_FAILURE_RATE", 1.5, |r| (0.0..=1.0).contains(r), "must be in 0..=1")
-            .unwrap_err();
+        let err = check(
+            "PAYMENTS_FAILURE_RATE",
+            1.5,
+            |r| (0.0..=1.0).contains(r),
+            "must be in 0..=1",
+        )
+        .unwrap_err();
         assert_eq!(
             err.to_string(),
             "environment variable PAYMENTS_FAILURE_RATE=\"1.5\" is invalid: must be in 0..=1"

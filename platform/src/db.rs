@@ -43,18 +43,28 @@ pub async fn connect(url: &str, migrator: &Migrator) -> anyhow::Result<AnyPool> 
             Err(e) => return Err(e).context("connecting to the database (DATABASE_URL)"),
         }
     };
-    migrator.run(&pool).await.context("applying database migrations")?;
+    migrator
+        .run(&pool)
+        .await
+        .context("applying database migrations")?;
     Ok(pool)
 }
 
 /// Creates the directory of a SQLite file and asks SQLite to create the file if missing.
 fn prepare_url(url: &str) -> anyhow::Result<String> {
-    let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) else {
+    let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    else {
         return Ok(url.to_owned());
     };
     let (file, query) = path.split_once('?').unwrap_or((path, ""));
-    if let Some(dir) = std::path::Path::new(file).parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating data directory {}", dir.display()))?;
+    if let Some(dir) = std::path::Path::new(file)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating data directory {}", dir.display()))?;
     }
     Ok(if query.contains("mode=") {
         url.to_owned()
@@ -80,6 +90,9 @@ mod tests {
         let url = format!("sqlite://{}/sub/cart.db", dir.path().display());
         assert_eq!(prepare_url(&url).unwrap(), format!("{url}?mode=rwc"));
         assert!(dir.path().join("sub").is_dir());
-        assert_eq!(prepare_url("postgres://u:p@h/db").unwrap(), "postgres://u:p@h/db");
+        assert_eq!(
+            prepare_url("postgres://u:p@h/db").unwrap(),
+            "postgres://u:p@h/db"
+        );
     }
 }

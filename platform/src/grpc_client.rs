@@ -59,18 +59,32 @@ impl ClientConfig {
 
 impl Default for ClientConfig {
     fn default() -> Self {
-        Self { connect_timeout: Duration::from_secs(1), request_timeout: Duration::from_secs(3), max_retries: 2 }
+        Self {
+            connect_timeout: Duration::from_secs(1),
+            request_timeout: Duration::from_secs(3),
+            max_retries: 2,
+        }
     }
 }
 
 /// Parses a backend URL such as `http://catalog:50051` into host and port.
 pub fn parse_backend_url(name: &'static str, url: &str) -> Result<(String, u16), ConfigError> {
-    let invalid = |reason: &str| ConfigError::Invalid { name, value: url.to_owned(), reason: reason.to_owned() };
+    let invalid = |reason: &str| ConfigError::Invalid {
+        name,
+        value: url.to_owned(),
+        reason: reason.to_owned(),
+    };
     let uri: Uri = url.parse().map_err(|_| invalid("not a URL"))?;
     if uri.scheme_str() != Some("http") {
-        return Err(invalid("must start with http:// (plaintext gRPC inside the cluster)"));
+        return Err(invalid(
+            "must start with http:// (plaintext gRPC inside the cluster)",
+        ));
     }
-    let host = uri.host().ok_or_else(|| invalid("has no host"))?.trim_matches(['[', ']']).to_owned();
+    let host = uri
+        .host()
+        .ok_or_else(|| invalid("has no host"))?
+        .trim_matches(['[', ']'])
+        .to_owned();
     let port = uri.port_u16().ok_or_else(|| invalid("has no port"))?;
     Ok((host, port))
 }
@@ -103,7 +117,9 @@ pub fn balanced_channel(host: String, port: u16, config: &ClientConfig) -> GrpcC
                     }
                     known = current;
                 }
-                Err(e) => tracing::warn!(%host, error = %e, "resolving backend failed; keeping known addresses"),
+                Err(e) => {
+                    tracing::warn!(%host, error = %e, "resolving backend failed; keeping known addresses")
+                }
             }
             tokio::select! {
                 () = tokio::time::sleep(RESOLVE_INTERVAL) => {}
@@ -120,11 +136,18 @@ pub fn balanced_channel(host: String, port: u16, config: &ClientConfig) -> GrpcC
         })
         .service(channel)
         .map_err(BoxError::from);
-    BoxCloneSyncService::new(WithDeadline { inner: service, timeout })
+    BoxCloneSyncService::new(WithDeadline {
+        inner: service,
+        timeout,
+    })
 }
 
 /// Connects to the backend named by a URL read from variable `name`.
-pub fn channel_from_url(name: &'static str, url: &str, config: &ClientConfig) -> Result<GrpcChannel, ConfigError> {
+pub fn channel_from_url(
+    name: &'static str,
+    url: &str,
+    config: &ClientConfig,
+) -> Result<GrpcChannel, ConfigError> {
     let (host, port) = parse_backend_url(name, url)?;
     Ok(balanced_channel(host, port, config))
 }
@@ -149,7 +172,10 @@ where
     type Error = ChannelError;
     type Future = futures::future::BoxFuture<'static, Result<Self::Response, ChannelError>>;
 
-    fn poll_ready(&mut self, _cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), ChannelError>> {
+    fn poll_ready(
+        &mut self,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), ChannelError>> {
         // Readiness of the inner balancer is awaited inside `call`, under the deadline.
         std::task::Poll::Ready(Ok(()))
     }
@@ -179,7 +205,10 @@ pub fn is_retryable(status: &Status) -> bool {
 ///
 /// Returns a boxed future: a concrete `Send` type keeps callers inside `#[tonic::async_trait]`
 /// clear of rustc's "Send is not general enough" limitation with generic client futures.
-pub fn retry_idempotent<'a, T, F, Fut>(max_retries: u32, mut call: F) -> futures::future::BoxFuture<'a, Result<T, Status>>
+pub fn retry_idempotent<'a, T, F, Fut>(
+    max_retries: u32,
+    mut call: F,
+) -> futures::future::BoxFuture<'a, Result<T, Status>>
 where
     T: Send + 'a,
     F: FnMut() -> Fut + Send + 'a,
@@ -202,8 +231,15 @@ where
 
 /// Asks a backend's `grpc.health.v1` service whether it is serving.
 pub async fn is_serving(channel: GrpcChannel) -> bool {
-    use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
-    match HealthClient::new(channel).check(HealthCheckRequest { service: String::new() }).await {
+    use tonic_health::pb::{
+        HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+    };
+    match HealthClient::new(channel)
+        .check(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+    {
         Ok(response) => response.into_inner().status == ServingStatus::Serving as i32,
         Err(_) => false,
     }
@@ -215,9 +251,20 @@ mod tests {
 
     #[test]
     fn backend_urls_need_http_scheme_host_and_port() {
-        assert_eq!(parse_backend_url("X", "http://catalog:50051").unwrap(), ("catalog".into(), 50051));
-        assert_eq!(parse_backend_url("X", "http://[::1]:7").unwrap(), ("::1".into(), 7));
-        assert!(parse_backend_url("X", "https://catalog:50051").unwrap_err().to_string().contains("X"));
+        assert_eq!(
+            parse_backend_url("X", "http://catalog:50051").unwrap(),
+            ("catalog".into(), 50051)
+        );
+        assert_eq!(
+            parse_backend_url("X", "http://[::1]:7").unwrap(),
+            ("::1".into(), 7)
+        );
+        assert!(
+            parse_backend_url("X", "https://catalog:50051")
+                .unwrap_err()
+                .to_string()
+                .contains("X")
+        );
         assert!(parse_backend_url("X", "http://catalog").is_err());
         assert!(parse_backend_url("X", "catalog:50051").is_err());
     }
@@ -245,7 +292,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_backend_that_is_not_there_fails_within_the_deadline() {
-        let config = ClientConfig { request_timeout: Duration::from_millis(300), ..ClientConfig::default() };
+        let config = ClientConfig {
+            request_timeout: Duration::from_millis(300),
+            ..ClientConfig::default()
+        };
         // Port 9 on loopback (discard) has no listener here: connection refused, never a hang.
         let channel = balanced_channel("127.0.0.1".into(), 9, &config);
         assert!(!is_serving(channel).await);

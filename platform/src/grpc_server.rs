@@ -1,7 +1,12 @@
 //! Serving a gRPC service the same way everywhere: health protocol, reflection, tracing with W3C
 //! context from the caller, metrics, an admin HTTP listener and a bounded graceful drain.
 
-use crate::{admin, health::Readiness, shutdown::Shutdown, telemetry};
+use crate::{
+    admin,
+    health::Readiness,
+    shutdown::{self, Shutdown},
+    telemetry,
+};
 use futures::future::BoxFuture;
 use std::{
     task::{Context, Poll},
@@ -31,7 +36,12 @@ pub struct GrpcServer {
 
 impl GrpcServer {
     /// Serves `routes` until `shutdown`, then drains in-flight calls for at most `drain`.
-    pub async fn serve(self, routes: Routes, listeners: Listeners, shutdown: Shutdown) -> anyhow::Result<()> {
+    pub async fn serve(
+        self,
+        routes: Routes,
+        listeners: Listeners,
+        shutdown: Shutdown,
+    ) -> anyhow::Result<()> {
         let (reporter, health_service) = tonic_health::server::health_reporter();
         let readiness = Readiness::with_grpc(reporter, self.services);
         let reflection_v1 = tonic_reflection::server::Builder::configure()
@@ -77,39 +87,11 @@ impl GrpcServer {
 
         readiness.set_serving().await;
         tracing::info!(service = self.name, %addr, "gRPC server listening");
-        drain_on_shutdown(self.name, server, &shutdown, self.drain).await?;
+        shutdown::drain(self.name, server, &shutdown, self.drain).await?;
         if let Some(admin) = admin {
             admin.abort();
         }
         Ok(())
-    }
-}
-
-/// Runs `server` until it ends by itself or, after `shutdown`, for at most `drain` more.
-pub async fn drain_on_shutdown<E>(
-    name: &str,
-    server: impl Future<Output = Result<(), E>>,
-    shutdown: &Shutdown,
-    drain: Duration,
-) -> anyhow::Result<()>
-where
-    E: std::error::Error + Send + Sync + 'static,
-{
-    tokio::pin!(server);
-    tokio::select! {
-        result = &mut server => return Ok(result?),
-        () = shutdown.wait() => {}
-    }
-    tracing::info!(service = name, drain_seconds = drain.as_secs(), "draining in-flight requests");
-    match tokio::time::timeout(drain, server).await {
-        Ok(result) => {
-            tracing::info!(service = name, "drained, stopped");
-            Ok(result?)
-        }
-        Err(_) => {
-            tracing::warn!(service = name, "drain period over, stopping with requests still in flight");
-            Ok(())
-        }
     }
 }
 

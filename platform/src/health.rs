@@ -17,14 +17,20 @@ pub struct Readiness {
 impl Readiness {
     /// Readiness of an HTTP-only process.
     pub fn new() -> Self {
-        Self { ready: Arc::new(AtomicBool::new(false)), grpc: None }
+        Self {
+            ready: Arc::new(AtomicBool::new(false)),
+            grpc: None,
+        }
     }
 
     /// Readiness mirrored into `grpc.health.v1` for the overall server (`""`) and each service.
     pub fn with_grpc(reporter: HealthReporter, services: &[&str]) -> Self {
         let mut names: Vec<String> = services.iter().map(|s| s.to_string()).collect();
         names.push(String::new());
-        Self { ready: Arc::new(AtomicBool::new(false)), grpc: Some((reporter, names)) }
+        Self {
+            ready: Arc::new(AtomicBool::new(false)),
+            grpc: Some((reporter, names)),
+        }
     }
 
     pub fn is_ready(&self) -> bool {
@@ -42,7 +48,11 @@ impl Readiness {
     async fn set(&self, ready: bool) {
         self.ready.store(ready, Ordering::SeqCst);
         if let Some((reporter, names)) = &self.grpc {
-            let status = if ready { ServingStatus::Serving } else { ServingStatus::NotServing };
+            let status = if ready {
+                ServingStatus::Serving
+            } else {
+                ServingStatus::NotServing
+            };
             for name in names {
                 reporter.set_service_status(name, status).await;
             }

@@ -13,7 +13,10 @@ pub async fn track(matched: Option<MatchedPath>, request: Request, next: Next) -
     let start = Instant::now();
     let method = request.method().to_string();
     let route = matched.map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
+    let in_flight = metrics::gauge!("http_requests_in_flight", "route" => route.clone());
+    in_flight.increment(1.0);
     let response = next.run(request).await;
+    in_flight.decrement(1.0);
     let labels = [
         ("method", method),
         ("route", route),

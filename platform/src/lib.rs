@@ -8,6 +8,7 @@ pub mod admin;
 pub mod binary;
 pub mod config;
 pub mod db;
+pub mod errors;
 pub mod grpc_client;
 pub mod grpc_server;
 pub mod health;

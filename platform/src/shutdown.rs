@@ -1,6 +1,7 @@
 //! Graceful shutdown: one cloneable handle, triggered by SIGTERM/SIGINT in a binary or by hand in
 //! the all-in-one command and the tests.
 
+use std::time::Duration;
 use tokio::sync::watch;
 
 /// A shutdown signal shared by every server of a process.
@@ -17,7 +18,9 @@ impl Default for Shutdown {
 
 impl Shutdown {
     pub fn new() -> Self {
-        Self { tx: watch::channel(false).0 }
+        Self {
+            tx: watch::channel(false).0,
+        }
     }
 
     /// Starts the shutdown of everything that waits on this handle.
@@ -44,6 +47,41 @@ impl Shutdown {
             tracing::info!("termination signal received, shutting down");
             this.trigger();
         });
+    }
+}
+
+/// Runs `server` until it ends by itself or, after `shutdown`, for at most `drain` more.
+pub async fn drain<E>(
+    name: &str,
+    server: impl Future<Output = Result<(), E>>,
+    shutdown: &Shutdown,
+    drain: Duration,
+) -> anyhow::Result<()>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    tokio::pin!(server);
+    tokio::select! {
+        result = &mut server => return Ok(result?),
+        () = shutdown.wait() => {}
+    }
+    tracing::info!(
+        service = name,
+        drain_seconds = drain.as_secs(),
+        "draining in-flight requests"
+    );
+    match tokio::time::timeout(drain, server).await {
+        Ok(result) => {
+            tracing::info!(service = name, "drained, stopped");
+            Ok(result?)
+        }
+        Err(_) => {
+            tracing::warn!(
+                service = name,
+                "drain period over, stopping with requests still in flight"
+            );
+            Ok(())
+        }
     }
 }
 

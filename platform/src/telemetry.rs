@@ -49,7 +49,11 @@ pub fn init(default_service_name: &str) -> Result<TelemetryGuard, ConfigError> {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,h2=warn,tower=warn,hyper=warn"));
     let fmt = if json {
-        tracing_subscriber::fmt::layer().json().flatten_event(true).with_current_span(true).boxed()
+        tracing_subscriber::fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .boxed()
     } else {
         tracing_subscriber::fmt::layer().boxed()
     };
@@ -68,7 +72,11 @@ pub fn init(default_service_name: &str) -> Result<TelemetryGuard, ConfigError> {
             Some(
                 SdkTracerProvider::builder()
                     .with_batch_exporter(exporter)
-                    .with_resource(Resource::builder().with_service_name(service_name.clone()).build())
+                    .with_resource(
+                        Resource::builder()
+                            .with_service_name(service_name.clone())
+                            .build(),
+                    )
                     .build(),
             )
         }
@@ -79,7 +87,11 @@ pub fn init(default_service_name: &str) -> Result<TelemetryGuard, ConfigError> {
         tracing_opentelemetry::layer().with_tracer(p.tracer(service_name))
     });
     // `try_init` fails only when a subscriber exists already (tests starting several servers).
-    let _ = tracing_subscriber::registry().with(filter).with(fmt).with(otel).try_init();
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(fmt)
+        .with(otel)
+        .try_init();
     Ok(TelemetryGuard { provider })
 }
 
@@ -110,9 +122,10 @@ struct HeaderInjector<'a>(&'a mut http::HeaderMap);
 
 impl Injector for HeaderInjector<'_> {
     fn set(&mut self, key: &str, value: String) {
-        if let (Ok(name), Ok(value)) =
-            (http::HeaderName::from_bytes(key.as_bytes()), http::HeaderValue::from_str(&value))
-        {
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(key.as_bytes()),
+            http::HeaderValue::from_str(&value),
+        ) {
             self.0.insert(name, value);
         }
     }

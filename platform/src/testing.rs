@@ -26,7 +26,10 @@ impl TestDatabase {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("creating a temporary directory");
                 let url = format!("sqlite://{}/test.db", dir.path().display());
-                Self { url, _dir: Some(dir) }
+                Self {
+                    url,
+                    _dir: Some(dir),
+                }
             }
             Backend::Postgres => {
                 let admin = postgres_admin_url().expect(
@@ -34,10 +37,19 @@ impl TestDatabase {
                 );
                 sqlx::any::install_default_drivers();
                 let name = format!("test_{}", uuid::Uuid::new_v4().simple());
-                let mut conn = AnyConnection::connect(&admin).await.expect("connecting to TEST_POSTGRES_URL");
-                conn.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("creating a test database");
-                let base = admin.rsplit_once('/').map_or(admin.as_str(), |(base, _)| base);
-                Self { url: format!("{base}/{name}"), _dir: None }
+                let mut conn = AnyConnection::connect(&admin)
+                    .await
+                    .expect("connecting to TEST_POSTGRES_URL");
+                conn.execute(format!("CREATE DATABASE {name}").as_str())
+                    .await
+                    .expect("creating a test database");
+                let base = admin
+                    .rsplit_once('/')
+                    .map_or(admin.as_str(), |(base, _)| base);
+                Self {
+                    url: format!("{base}/{name}"),
+                    _dir: None,
+                }
             }
         }
     }
@@ -45,7 +57,9 @@ impl TestDatabase {
 
 /// The PostgreSQL server for tests, if one was given.
 pub fn postgres_admin_url() -> Option<String> {
-    std::env::var("TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())
+    std::env::var("TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
 }
 
 /// The backends a storage test must pass on: SQLite always, PostgreSQL when a server is given.
@@ -63,5 +77,7 @@ pub fn backends() -> Vec<Backend> {
 
 /// A listener on an ephemeral loopback port.
 pub async fn loopback_listener() -> TcpListener {
-    TcpListener::bind("127.0.0.1:0").await.expect("binding an ephemeral port")
+    TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binding an ephemeral port")
 }

@@ -22,4 +22,5 @@ pub mod orders {
 }
 
 /// Encoded `FileDescriptorSet` of every shop contract, for gRPC reflection.
-pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/shop_descriptor.bin"));
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/shop_descriptor.bin"));

@@ -17,7 +17,9 @@ pub enum CartError {
     InvalidArgument(String),
     #[error("product {0:?} not found")]
     UnknownProduct(String),
-    #[error("the cart would hold {total} of product {product_id:?}; at most {MAX_QUANTITY} are allowed")]
+    #[error(
+        "the cart would hold {total} of product {product_id:?}; at most {MAX_QUANTITY} are allowed"
+    )]
     TooMany { product_id: String, total: i32 },
     #[error("the cart already holds {MAX_LINES} different products")]
     CartFull,
@@ -27,7 +29,9 @@ pub enum CartError {
 pub fn validate_add(user_id: &str, product_id: &str, quantity: i32) -> Result<(), CartError> {
     validate_user(user_id)?;
     if product_id.trim().is_empty() {
-        return Err(CartError::InvalidArgument("product_id must not be empty".into()));
+        return Err(CartError::InvalidArgument(
+            "product_id must not be empty".into(),
+        ));
     }
     if !(1..=MAX_QUANTITY).contains(&quantity) {
         return Err(CartError::InvalidArgument(format!(
@@ -39,7 +43,9 @@ pub fn validate_add(user_id: &str, product_id: &str, quantity: i32) -> Result<()
 
 pub fn validate_user(user_id: &str) -> Result<(), CartError> {
     if user_id.trim().is_empty() {
-        return Err(CartError::InvalidArgument("user_id must not be empty".into()));
+        return Err(CartError::InvalidArgument(
+            "user_id must not be empty".into(),
+        ));
     }
     Ok(())
 }
@@ -52,8 +58,14 @@ mod tests {
     fn quantities_outside_one_to_ninety_nine_are_rejected() {
         assert!(validate_add("u", "p", 1).is_ok());
         assert!(validate_add("u", "p", 99).is_ok());
-        assert!(matches!(validate_add("u", "p", 0), Err(CartError::InvalidArgument(_))));
-        assert!(matches!(validate_add("u", "p", 100), Err(CartError::InvalidArgument(_))));
+        assert!(matches!(
+            validate_add("u", "p", 0),
+            Err(CartError::InvalidArgument(_))
+        ));
+        assert!(matches!(
+            validate_add("u", "p", 100),
+            Err(CartError::InvalidArgument(_))
+        ));
         assert!(validate_add("", "p", 1).is_err());
         assert!(validate_add("u", " ", 1).is_err());
     }

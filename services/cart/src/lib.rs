@@ -7,7 +7,11 @@ pub mod store;
 
 pub use config::Config;
 
-use platform::{Shutdown, grpc_client::channel_from_url, grpc_server::{GrpcServer, Listeners}};
+use platform::{
+    Shutdown,
+    grpc_client::channel_from_url,
+    grpc_server::{GrpcServer, Listeners},
+};
 use shop_proto::{
     cart::v1::cart_service_server::{CartServiceServer, SERVICE_NAME},
     catalog::v1::catalog_service_client::CatalogServiceClient,
@@ -16,9 +20,25 @@ use shop_proto::{
 /// Serves carts until `shutdown`.
 pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
     let pool = platform::db::connect(&config.database_url, &store::MIGRATOR).await?;
-    let catalog = CatalogServiceClient::new(channel_from_url("CATALOG_URL", &config.catalog_url, &config.client)?);
-    let service = grpc::CartGrpc::new(store::CartStore::new(pool), catalog, config.client.max_retries);
-    GrpcServer { name: "cart", services: &[SERVICE_NAME], drain: config.server.drain }
-        .serve(tonic::service::Routes::new(CartServiceServer::new(service)), listeners, shutdown)
-        .await
+    let catalog = CatalogServiceClient::new(channel_from_url(
+        "CATALOG_URL",
+        &config.catalog_url,
+        &config.client,
+    )?);
+    let service = grpc::CartGrpc::new(
+        store::CartStore::new(pool),
+        catalog,
+        config.client.max_retries,
+    );
+    GrpcServer {
+        name: "cart",
+        services: &[SERVICE_NAME],
+        drain: config.server.drain,
+    }
+    .serve(
+        tonic::service::Routes::new(CartServiceServer::new(service)),
+        listeners,
+        shutdown,
+    )
+    .await
 }

@@ -24,17 +24,29 @@ impl CartStore {
     }
 
     pub async fn items(&self, user_id: &str) -> sqlx::Result<Vec<CartItem>> {
-        let rows: Vec<(String, i32)> =
-            sqlx::query_as("SELECT product_id, quantity FROM cart_items WHERE user_id = $1 ORDER BY product_id")
-                .bind(user_id)
-                .fetch_all(&self.pool)
-                .await?;
-        Ok(rows.into_iter().map(|(product_id, quantity)| CartItem { product_id, quantity }).collect())
+        let rows: Vec<(String, i32)> = sqlx::query_as(
+            "SELECT product_id, quantity FROM cart_items WHERE user_id = $1 ORDER BY product_id",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(product_id, quantity)| CartItem {
+                product_id,
+                quantity,
+            })
+            .collect())
     }
 
     /// Adds `quantity` of a product. The upsert re-checks the limit itself, so concurrent adds
     /// cannot push a line past it.
-    pub async fn add(&self, user_id: &str, product_id: &str, quantity: i32) -> Result<(), StoreError> {
+    pub async fn add(
+        &self,
+        user_id: &str,
+        product_id: &str,
+        quantity: i32,
+    ) -> Result<(), StoreError> {
         let items = self.items(user_id).await?;
         if items.len() >= MAX_LINES && !items.iter().any(|i| i.product_id == product_id) {
             return Err(CartError::CartFull.into());
@@ -52,13 +64,18 @@ impl CartStore {
         .await?
         .rows_affected();
         if updated == 0 {
-            let current: i32 =
-                sqlx::query_scalar("SELECT quantity FROM cart_items WHERE user_id = $1 AND product_id = $2")
-                    .bind(user_id)
-                    .bind(product_id)
-                    .fetch_one(&self.pool)
-                    .await?;
-            return Err(CartError::TooMany { product_id: product_id.to_owned(), total: current + quantity }.into());
+            let current: i32 = sqlx::query_scalar(
+                "SELECT quantity FROM cart_items WHERE user_id = $1 AND product_id = $2",
+            )
+            .bind(user_id)
+            .bind(product_id)
+            .fetch_one(&self.pool)
+            .await?;
+            return Err(CartError::TooMany {
+                product_id: product_id.to_owned(),
+                total: current + quantity,
+            }
+            .into());
         }
         Ok(())
     }
@@ -73,7 +90,10 @@ impl CartStore {
     }
 
     pub async fn empty(&self, user_id: &str) -> sqlx::Result<()> {
-        sqlx::query("DELETE FROM cart_items WHERE user_id = $1").bind(user_id).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM cart_items WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 }
@@ -96,21 +116,38 @@ mod tests {
             assert_eq!(
                 items,
                 vec![
-                    CartItem { product_id: "chef-knife".into(), quantity: 5 },
-                    CartItem { product_id: "tote-bag".into(), quantity: 1 }
+                    CartItem {
+                        product_id: "chef-knife".into(),
+                        quantity: 5
+                    },
+                    CartItem {
+                        product_id: "tote-bag".into(),
+                        quantity: 1
+                    }
                 ],
                 "{backend:?}"
             );
 
             let err = store.add("ann", "chef-knife", 95).await.unwrap_err();
-            assert!(matches!(err, StoreError::Cart(CartError::TooMany { total: 100, .. })), "{backend:?}: {err}");
-            assert_eq!(store.items("ann").await.unwrap()[0].quantity, 5, "a rejected add changes nothing");
+            assert!(
+                matches!(err, StoreError::Cart(CartError::TooMany { total: 100, .. })),
+                "{backend:?}: {err}"
+            );
+            assert_eq!(
+                store.items("ann").await.unwrap()[0].quantity,
+                5,
+                "a rejected add changes nothing"
+            );
 
             store.remove("ann", "chef-knife").await.unwrap();
             assert_eq!(store.items("ann").await.unwrap().len(), 1);
             store.empty("ann").await.unwrap();
             assert!(store.items("ann").await.unwrap().is_empty());
-            assert_eq!(store.items("bob").await.unwrap().len(), 1, "other carts are untouched");
+            assert_eq!(
+                store.items("bob").await.unwrap().len(),
+                1,
+                "other carts are untouched"
+            );
         }
     }
 }

@@ -8,7 +8,11 @@ pub const DEFAULT_PORT: u16 = 50051;
 
 /// Every environment variable this binary reads.
 pub static ENV_VARS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
-    config::env_vars(&[config::COMMON_ENV_VARS, config::GRPC_SERVER_ENV_VARS, config::DATABASE_ENV_VARS])
+    config::env_vars(&[
+        config::COMMON_ENV_VARS,
+        config::GRPC_SERVER_ENV_VARS,
+        config::DATABASE_ENV_VARS,
+    ])
 });
 
 /// Variables that must be set (none: every one has a default).

@@ -34,7 +34,8 @@ pub enum CatalogError {
 
 /// The products the catalog starts with, from the data file in the repository.
 pub fn seed_products() -> Vec<Product> {
-    serde_json::from_str(include_str!("../data/products.json")).expect("data/products.json is valid")
+    serde_json::from_str(include_str!("../data/products.json"))
+        .expect("data/products.json is valid")
 }
 
 /// Turns a requested page size (0 = default) into a checked limit.
@@ -42,7 +43,9 @@ pub fn page_size(requested: i32) -> Result<u32, CatalogError> {
     match requested {
         0 => Ok(DEFAULT_PAGE_SIZE),
         n if n > 0 && n as u32 <= MAX_PAGE_SIZE => Ok(n as u32),
-        n => Err(CatalogError::InvalidArgument(format!("page_size must be between 1 and {MAX_PAGE_SIZE}, got {n}"))),
+        n => Err(CatalogError::InvalidArgument(format!(
+            "page_size must be between 1 and {MAX_PAGE_SIZE}, got {n}"
+        ))),
     }
 }
 
@@ -50,17 +53,24 @@ pub fn page_size(requested: i32) -> Result<u32, CatalogError> {
 pub fn search_query(query: &str) -> Result<String, CatalogError> {
     let query = query.trim().to_lowercase();
     if query.is_empty() {
-        return Err(CatalogError::InvalidArgument("query must not be empty".into()));
+        return Err(CatalogError::InvalidArgument(
+            "query must not be empty".into(),
+        ));
     }
     if query.chars().count() > 100 {
-        return Err(CatalogError::InvalidArgument("query must be at most 100 characters".into()));
+        return Err(CatalogError::InvalidArgument(
+            "query must be at most 100 characters".into(),
+        ));
     }
     Ok(query)
 }
 
 /// A SQL `LIKE` pattern matching `query` anywhere, with `%`, `_` and `\` taken literally.
 pub fn like_pattern(query: &str) -> String {
-    let escaped = query.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let escaped = query
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
     format!("%{escaped}%")
 }
 
@@ -74,7 +84,11 @@ mod tests {
         assert!(products.len() >= 20);
         let ids: std::collections::HashSet<_> = products.iter().map(|p| &p.id).collect();
         assert_eq!(ids.len(), products.len(), "product ids are unique");
-        assert!(products.iter().all(|p| p.price.units > 0 && p.price.currency_code == "USD"));
+        assert!(
+            products
+                .iter()
+                .all(|p| p.price.units > 0 && p.price.currency_code == "USD")
+        );
     }
 
     #[test]

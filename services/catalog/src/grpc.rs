@@ -37,7 +37,10 @@ pub fn to_pb(p: Product) -> pb::Product {
         name: p.name,
         description: p.description,
         category: p.category,
-        price: Some(pb::Money { currency_code: p.price.currency_code, units: p.price.units }),
+        price: Some(pb::Money {
+            currency_code: p.price.currency_code,
+            units: p.price.units,
+        }),
         picture_url: p.picture_url,
     }
 }
@@ -52,9 +55,16 @@ impl pb::catalog_service_server::CatalogService for CatalogGrpc {
         let request = request.into_inner();
         let limit = domain::page_size(request.page_size)?;
         let category = Some(request.category.trim()).filter(|c| !c.is_empty());
-        let (products, more) =
-            self.store.list(category, &request.page_token, limit).await.map_err(storage_error)?;
-        let next_page_token = if more { products.last().map(|p| p.id.clone()).unwrap_or_default() } else { String::new() };
+        let (products, more) = self
+            .store
+            .list(category, &request.page_token, limit)
+            .await
+            .map_err(storage_error)?;
+        let next_page_token = if more {
+            products.last().map(|p| p.id.clone()).unwrap_or_default()
+        } else {
+            String::new()
+        };
         Ok(Response::new(pb::ListProductsResponse {
             products: products.into_iter().map(to_pb).collect(),
             next_page_token,
@@ -62,7 +72,10 @@ impl pb::catalog_service_server::CatalogService for CatalogGrpc {
     }
 
     #[tracing::instrument(skip_all, fields(product_id = %request.get_ref().id))]
-    async fn get_product(&self, request: Request<pb::GetProductRequest>) -> Result<Response<pb::Product>, Status> {
+    async fn get_product(
+        &self,
+        request: Request<pb::GetProductRequest>,
+    ) -> Result<Response<pb::Product>, Status> {
         let id = request.into_inner().id;
         if id.trim().is_empty() {
             return Err(CatalogError::InvalidArgument("id must not be empty".into()).into());
@@ -81,7 +94,13 @@ impl pb::catalog_service_server::CatalogService for CatalogGrpc {
         let request = request.into_inner();
         let query = domain::search_query(&request.query)?;
         let limit = domain::page_size(request.limit)?;
-        let products = self.store.search(&domain::like_pattern(&query), limit).await.map_err(storage_error)?;
-        Ok(Response::new(pb::SearchProductsResponse { products: products.into_iter().map(to_pb).collect() }))
+        let products = self
+            .store
+            .search(&domain::like_pattern(&query), limit)
+            .await
+            .map_err(storage_error)?;
+        Ok(Response::new(pb::SearchProductsResponse {
+            products: products.into_iter().map(to_pb).collect(),
+        }))
     }
 }

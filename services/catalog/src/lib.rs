@@ -7,7 +7,10 @@ pub mod store;
 
 pub use config::Config;
 
-use platform::{Shutdown, grpc_server::{GrpcServer, Listeners}};
+use platform::{
+    Shutdown,
+    grpc_server::{GrpcServer, Listeners},
+};
 use shop_proto::catalog::v1::catalog_service_server::{CatalogServiceServer, SERVICE_NAME};
 
 /// Serves the catalog until `shutdown`: connects and migrates its database, seeds it on first
@@ -19,8 +22,13 @@ pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> 
     if seeded > 0 {
         tracing::info!(seeded, "catalog seeded with products");
     }
-    let routes = tonic::service::Routes::new(CatalogServiceServer::new(grpc::CatalogGrpc::new(store)));
-    GrpcServer { name: "catalog", services: &[SERVICE_NAME], drain: config.server.drain }
-        .serve(routes, listeners, shutdown)
-        .await
+    let routes =
+        tonic::service::Routes::new(CatalogServiceServer::new(grpc::CatalogGrpc::new(store)));
+    GrpcServer {
+        name: "catalog",
+        services: &[SERVICE_NAME],
+        drain: config.server.drain,
+    }
+    .serve(routes, listeners, shutdown)
+    .await
 }

@@ -1,5 +1,10 @@
 use platform::binary::{Probe, run};
 
 fn main() -> std::process::ExitCode {
-    run("catalog", Probe::Grpc, catalog::Config::from_env, catalog::serve)
+    run(
+        "catalog",
+        Probe::Grpc,
+        catalog::Config::from_env,
+        catalog::serve,
+    )
 }

@@ -25,7 +25,10 @@ impl From<ProductRow> for Product {
             name: row.name,
             description: row.description,
             category: row.category,
-            price: Money { currency_code: row.currency_code, units: row.price_units },
+            price: Money {
+                currency_code: row.currency_code,
+                units: row.price_units,
+            },
             picture_url: row.picture_url,
         }
     }
@@ -66,16 +69,22 @@ impl ProductStore {
     }
 
     pub async fn get(&self, id: &str) -> sqlx::Result<Option<Product>> {
-        let row: Option<ProductRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM products WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row: Option<ProductRow> =
+            sqlx::query_as(&format!("SELECT {COLUMNS} FROM products WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(row.map(Product::from))
     }
 
     /// One page in id order after `after` (keyset paging: stable while products are added),
     /// plus whether more follow.
-    pub async fn list(&self, category: Option<&str>, after: &str, limit: u32) -> sqlx::Result<(Vec<Product>, bool)> {
+    pub async fn list(
+        &self,
+        category: Option<&str>,
+        after: &str,
+        limit: u32,
+    ) -> sqlx::Result<(Vec<Product>, bool)> {
         let rows: Vec<ProductRow> = sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM products WHERE id > $1 AND ($2 = '' OR category = $2) ORDER BY id LIMIT $3"
         ))
@@ -85,7 +94,13 @@ impl ProductStore {
         .fetch_all(&self.pool)
         .await?;
         let more = rows.len() > limit as usize;
-        Ok((rows.into_iter().take(limit as usize).map(Product::from).collect(), more))
+        Ok((
+            rows.into_iter()
+                .take(limit as usize)
+                .map(Product::from)
+                .collect(),
+            more,
+        ))
     }
 
     /// Products whose name, description or category contains the (lower-case) `like` pattern.
@@ -116,8 +131,16 @@ mod tests {
             let db = TestDatabase::new(backend).await;
             let store = ProductStore::new(platform::db::connect(&db.url, &MIGRATOR).await.unwrap());
             let products = seed_products();
-            assert_eq!(store.seed(&products).await.unwrap(), products.len() as u64, "{backend:?}");
-            assert_eq!(store.seed(&products).await.unwrap(), 0, "seeding twice adds nothing ({backend:?})");
+            assert_eq!(
+                store.seed(&products).await.unwrap(),
+                products.len() as u64,
+                "{backend:?}"
+            );
+            assert_eq!(
+                store.seed(&products).await.unwrap(),
+                0,
+                "seeding twice adds nothing ({backend:?})"
+            );
 
             let mut seen = Vec::new();
             let mut after = String::new();
@@ -130,16 +153,33 @@ mod tests {
                     break;
                 }
             }
-            assert_eq!(seen.len(), products.len(), "paging visits every product once ({backend:?})");
+            assert_eq!(
+                seen.len(),
+                products.len(),
+                "paging visits every product once ({backend:?})"
+            );
 
             let (kitchen, _) = store.list(Some("kitchen"), "", 100).await.unwrap();
             assert!(!kitchen.is_empty() && kitchen.iter().all(|p| p.category == "kitchen"));
 
             let found = store.search(&like_pattern("coffee"), 10).await.unwrap();
-            assert!(found.iter().any(|p| p.id == "pour-over-coffee-set"), "{backend:?}");
-            assert!(store.search(&like_pattern("100%"), 10).await.unwrap().is_empty(), "% is literal");
+            assert!(
+                found.iter().any(|p| p.id == "pour-over-coffee-set"),
+                "{backend:?}"
+            );
+            assert!(
+                store
+                    .search(&like_pattern("100%"), 10)
+                    .await
+                    .unwrap()
+                    .is_empty(),
+                "% is literal"
+            );
 
-            assert_eq!(store.get("chef-knife").await.unwrap().unwrap().price.units, 8900);
+            assert_eq!(
+                store.get("chef-knife").await.unwrap().unwrap().price.units,
+                8900
+            );
             assert!(store.get("no-such-product").await.unwrap().is_none());
         }
     }

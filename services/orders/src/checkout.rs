@@ -52,7 +52,12 @@ impl Checkout {
         card: CreditCard,
     ) -> Result<Order, OrderError> {
         domain::validate_place(user_id, idempotency_key, &shipping)?;
-        if let Some(order) = self.store.find_by_key(user_id, idempotency_key).await.map_err(storage)? {
+        if let Some(order) = self
+            .store
+            .find_by_key(user_id, idempotency_key)
+            .await
+            .map_err(storage)?
+        {
             tracing::info!(order_id = %order.id, "retry of a placed order");
             return Ok(order);
         }
@@ -64,7 +69,10 @@ impl Checkout {
 
         // The payment key is derived from the order key, so a retried checkout cannot charge twice.
         let charge = ChargeRequest {
-            amount: Some(Money { currency_code: currency_code.clone(), units: total_units }),
+            amount: Some(Money {
+                currency_code: currency_code.clone(),
+                units: total_units,
+            }),
             card: Some(card),
             idempotency_key: format!("order:{user_id}:{idempotency_key}"),
         };
@@ -75,7 +83,9 @@ impl Checkout {
         })
         .await
         .map_err(|status| match status.code() {
-            Code::FailedPrecondition | Code::InvalidArgument => OrderError::PaymentDeclined(status.message().to_owned()),
+            Code::FailedPrecondition | Code::InvalidArgument => {
+                OrderError::PaymentDeclined(status.message().to_owned())
+            }
             _ => OrderError::Unavailable("payments", status.message().to_owned()),
         })?
         .into_inner()
@@ -90,13 +100,20 @@ impl Checkout {
             total_units,
             shipping,
             transaction_id,
-            created_at: OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default(),
+            created_at: OffsetDateTime::now_utc()
+                .format(&Rfc3339)
+                .unwrap_or_default(),
         };
         let order = self.store.insert(&order).await.map_err(storage)?;
 
         // The order stands even if emptying the cart fails; the user can empty it by hand.
         let mut cart = self.backends.cart.clone();
-        if let Err(status) = cart.empty_cart(EmptyCartRequest { user_id: user_id.to_owned() }).await {
+        if let Err(status) = cart
+            .empty_cart(EmptyCartRequest {
+                user_id: user_id.to_owned(),
+            })
+            .await
+        {
             tracing::warn!(error = %status.message(), "order placed but emptying the cart failed");
         }
         tracing::info!(order_id = %order.id, total_units = order.total_units, "order placed");
@@ -106,7 +123,12 @@ impl Checkout {
     /// The cart's lines with names and prices from the catalog, and each line's currency.
     async fn priced_cart(&self, user_id: &str) -> Result<Vec<(OrderLine, String)>, OrderError> {
         let retries = self.backends.max_retries;
-        let (cart, request) = (self.backends.cart.clone(), GetCartRequest { user_id: user_id.to_owned() });
+        let (cart, request) = (
+            self.backends.cart.clone(),
+            GetCartRequest {
+                user_id: user_id.to_owned(),
+            },
+        );
         let cart = retry_idempotent(retries, move || {
             let (mut cart, request) = (cart.clone(), request.clone());
             async move { cart.get_cart(request).await }
@@ -118,8 +140,12 @@ impl Checkout {
             return Err(OrderError::EmptyCart);
         }
         let catalog = &self.backends.catalog;
-        try_join_all(cart.items.into_iter().map(|item| price_line(catalog.clone(), retries, item.product_id, item.quantity)))
-            .await
+        try_join_all(
+            cart.items
+                .into_iter()
+                .map(|item| price_line(catalog.clone(), retries, item.product_id, item.quantity)),
+        )
+        .await
     }
 }
 
@@ -130,7 +156,9 @@ async fn price_line(
     product_id: String,
     quantity: i32,
 ) -> Result<(OrderLine, String), OrderError> {
-    let request = GetProductRequest { id: product_id.clone() };
+    let request = GetProductRequest {
+        id: product_id.clone(),
+    };
     let product = retry_idempotent(retries, move || {
         let (mut catalog, request) = (catalog.clone(), request.clone());
         async move { catalog.get_product(request).await }
@@ -143,7 +171,12 @@ async fn price_line(
     .into_inner();
     let price = product.price.unwrap_or_default();
     Ok((
-        OrderLine { product_id: product.id, product_name: product.name, quantity, unit_units: price.units },
+        OrderLine {
+            product_id: product.id,
+            product_name: product.name,
+            quantity,
+            unit_units: price.units,
+        },
         price.currency_code,
     ))
 }

@@ -50,7 +50,11 @@ pub enum OrderError {
 }
 
 /// Checks the fields of a place-order request that need no other service.
-pub fn validate_place(user_id: &str, idempotency_key: &str, address: &Address) -> Result<(), OrderError> {
+pub fn validate_place(
+    user_id: &str,
+    idempotency_key: &str,
+    address: &Address,
+) -> Result<(), OrderError> {
     let invalid = |m: &str| Err(OrderError::InvalidArgument(m.to_owned()));
     if user_id.trim().is_empty() {
         return invalid("user_id must not be empty");
@@ -66,10 +70,14 @@ pub fn validate_place(user_id: &str, idempotency_key: &str, address: &Address) -
         ("country", &address.country),
     ] {
         if value.trim().is_empty() {
-            return Err(OrderError::InvalidArgument(format!("shipping_address.{field} must not be empty")));
+            return Err(OrderError::InvalidArgument(format!(
+                "shipping_address.{field} must not be empty"
+            )));
         }
         if value.len() > 200 {
-            return Err(OrderError::InvalidArgument(format!("shipping_address.{field} is longer than 200 characters")));
+            return Err(OrderError::InvalidArgument(format!(
+                "shipping_address.{field} is longer than 200 characters"
+            )));
         }
     }
     Ok(())
@@ -90,12 +98,23 @@ mod tests {
     use super::*;
 
     fn address() -> Address {
-        Address { name: "Ann".into(), street: "1 Main St".into(), city: "Springfield".into(), postal_code: "12345".into(), country: "US".into() }
+        Address {
+            name: "Ann".into(),
+            street: "1 Main St".into(),
+            city: "Springfield".into(),
+            postal_code: "12345".into(),
+            country: "US".into(),
+        }
     }
 
     #[test]
     fn totals_multiply_and_add_exactly() {
-        let line = |q, u| OrderLine { product_id: "p".into(), product_name: "P".into(), quantity: q, unit_units: u };
+        let line = |q, u| OrderLine {
+            product_id: "p".into(),
+            product_name: "P".into(),
+            quantity: q,
+            unit_units: u,
+        };
         assert_eq!(total(&[line(2, 1999), line(1, 1)]), Ok(3999));
         assert!(total(&[line(99, i64::MAX / 2)]).is_err());
     }
@@ -105,7 +124,15 @@ mod tests {
         assert!(validate_place("u", "k", &address()).is_ok());
         assert!(validate_place("", "k", &address()).is_err());
         assert!(validate_place("u", "", &address()).is_err());
-        let err = validate_place("u", "k", &Address { city: " ".into(), ..address() }).unwrap_err();
+        let err = validate_place(
+            "u",
+            "k",
+            &Address {
+                city: " ".into(),
+                ..address()
+            },
+        )
+        .unwrap_err();
         assert_eq!(err.to_string(), "shipping_address.city must not be empty");
     }
 }

@@ -4,6 +4,7 @@ use crate::{
     checkout::Checkout,
     domain::{Address, Order, OrderError},
 };
+use platform::errors::with_reason;
 use shop_proto::{catalog::v1::Money, orders::v1 as pb};
 use tonic::{Request, Response, Status};
 
@@ -22,11 +23,17 @@ impl From<OrderError> for Status {
         let message = error.to_string();
         match error {
             OrderError::InvalidArgument(_) => Status::invalid_argument(message),
-            OrderError::EmptyCart | OrderError::ProductGone(_) | OrderError::MixedCurrencies => {
-                Status::failed_precondition(message)
+            OrderError::EmptyCart => {
+                with_reason(Status::failed_precondition(message), "cart_empty")
             }
+            OrderError::ProductGone(_) => {
+                with_reason(Status::failed_precondition(message), "product_gone")
+            }
+            OrderError::MixedCurrencies => Status::failed_precondition(message),
             // A declined card is the caller's problem to fix, not a server fault.
-            OrderError::PaymentDeclined(_) => Status::failed_precondition(message),
+            OrderError::PaymentDeclined(_) => {
+                with_reason(Status::failed_precondition(message), "payment_declined")
+            }
             OrderError::NotFound(_) => Status::not_found(message),
             OrderError::Unavailable(..) => Status::unavailable(message),
         }
@@ -34,7 +41,12 @@ impl From<OrderError> for Status {
 }
 
 fn to_pb(order: Order) -> pb::Order {
-    let money = |units| Some(Money { currency_code: order.currency_code.clone(), units });
+    let money = |units| {
+        Some(Money {
+            currency_code: order.currency_code.clone(),
+            units,
+        })
+    };
     pb::Order {
         lines: order
             .lines
@@ -75,26 +87,61 @@ fn require_user(user_id: &str) -> Result<(), Status> {
 
 #[tonic::async_trait]
 impl pb::order_service_server::OrderService for OrdersGrpc {
-    async fn place_order(&self, request: Request<pb::PlaceOrderRequest>) -> Result<Response<pb::Order>, Status> {
+    async fn place_order(
+        &self,
+        request: Request<pb::PlaceOrderRequest>,
+    ) -> Result<Response<pb::Order>, Status> {
         let r = request.into_inner();
-        let a = r.shipping_address.ok_or_else(|| Status::invalid_argument("shipping_address is required"))?;
-        let card = r.card.ok_or_else(|| Status::invalid_argument("card is required"))?;
-        let shipping = Address { name: a.name, street: a.street, city: a.city, postal_code: a.postal_code, country: a.country };
-        let order = self.checkout.place(&r.user_id, &r.idempotency_key, shipping, card).await?;
+        let a = r
+            .shipping_address
+            .ok_or_else(|| Status::invalid_argument("shipping_address is required"))?;
+        let card = r
+            .card
+            .ok_or_else(|| Status::invalid_argument("card is required"))?;
+        let shipping = Address {
+            name: a.name,
+            street: a.street,
+            city: a.city,
+            postal_code: a.postal_code,
+            country: a.country,
+        };
+        let order = self
+            .checkout
+            .place(&r.user_id, &r.idempotency_key, shipping, card)
+            .await?;
         Ok(Response::new(to_pb(order)))
     }
 
-    async fn list_orders(&self, request: Request<pb::ListOrdersRequest>) -> Result<Response<pb::ListOrdersResponse>, Status> {
+    async fn list_orders(
+        &self,
+        request: Request<pb::ListOrdersRequest>,
+    ) -> Result<Response<pb::ListOrdersResponse>, Status> {
         let user_id = request.into_inner().user_id;
         require_user(&user_id)?;
-        let orders = self.checkout.store().list(&user_id).await.map_err(storage_error)?;
-        Ok(Response::new(pb::ListOrdersResponse { orders: orders.into_iter().map(to_pb).collect() }))
+        let orders = self
+            .checkout
+            .store()
+            .list(&user_id)
+            .await
+            .map_err(storage_error)?;
+        Ok(Response::new(pb::ListOrdersResponse {
+            orders: orders.into_iter().map(to_pb).collect(),
+        }))
     }
 
-    async fn get_order(&self, request: Request<pb::GetOrderRequest>) -> Result<Response<pb::Order>, Status> {
+    async fn get_order(
+        &self,
+        request: Request<pb::GetOrderRequest>,
+    ) -> Result<Response<pb::Order>, Status> {
         let r = request.into_inner();
         require_user(&r.user_id)?;
-        match self.checkout.store().find(&r.user_id, &r.order_id).await.map_err(storage_error)? {
+        match self
+            .checkout
+            .store()
+            .find(&r.user_id, &r.order_id)
+            .await
+            .map_err(storage_error)?
+        {
             Some(order) => Ok(Response::new(to_pb(order))),
             None => Err(OrderError::NotFound(r.order_id).into()),
         }

@@ -8,9 +8,14 @@ pub mod store;
 
 pub use config::Config;
 
-use platform::{Shutdown, grpc_client::channel_from_url, grpc_server::{GrpcServer, Listeners}};
+use platform::{
+    Shutdown,
+    grpc_client::channel_from_url,
+    grpc_server::{GrpcServer, Listeners},
+};
 use shop_proto::{
-    cart::v1::cart_service_client::CartServiceClient, catalog::v1::catalog_service_client::CatalogServiceClient,
+    cart::v1::cart_service_client::CartServiceClient,
+    catalog::v1::catalog_service_client::CatalogServiceClient,
     orders::v1::order_service_server::{OrderServiceServer, SERVICE_NAME},
     payments::v1::payment_service_client::PaymentServiceClient,
 };
@@ -19,13 +24,36 @@ use shop_proto::{
 pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
     let pool = platform::db::connect(&config.database_url, &store::MIGRATOR).await?;
     let backends = checkout::Backends {
-        catalog: CatalogServiceClient::new(channel_from_url("CATALOG_URL", &config.catalog_url, &config.client)?),
-        cart: CartServiceClient::new(channel_from_url("CART_URL", &config.cart_url, &config.client)?),
-        payments: PaymentServiceClient::new(channel_from_url("PAYMENTS_URL", &config.payments_url, &config.client)?),
+        catalog: CatalogServiceClient::new(channel_from_url(
+            "CATALOG_URL",
+            &config.catalog_url,
+            &config.client,
+        )?),
+        cart: CartServiceClient::new(channel_from_url(
+            "CART_URL",
+            &config.cart_url,
+            &config.client,
+        )?),
+        payments: PaymentServiceClient::new(channel_from_url(
+            "PAYMENTS_URL",
+            &config.payments_url,
+            &config.client,
+        )?),
         max_retries: config.client.max_retries,
     };
-    let service = grpc::OrdersGrpc::new(checkout::Checkout::new(store::OrderStore::new(pool), backends));
-    GrpcServer { name: "orders", services: &[SERVICE_NAME], drain: config.server.drain }
-        .serve(tonic::service::Routes::new(OrderServiceServer::new(service)), listeners, shutdown)
-        .await
+    let service = grpc::OrdersGrpc::new(checkout::Checkout::new(
+        store::OrderStore::new(pool),
+        backends,
+    ));
+    GrpcServer {
+        name: "orders",
+        services: &[SERVICE_NAME],
+        drain: config.server.drain,
+    }
+    .serve(
+        tonic::service::Routes::new(OrderServiceServer::new(service)),
+        listeners,
+        shutdown,
+    )
+    .await
 }

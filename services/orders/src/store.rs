@@ -90,23 +90,29 @@ impl OrderStore {
         Ok(order.clone())
     }
 
-    pub async fn find_by_key(&self, user_id: &str, idempotency_key: &str) -> sqlx::Result<Option<Order>> {
-        let row: Option<OrderRow> =
-            sqlx::query_as(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE user_id = $1 AND idempotency_key = $2"))
-                .bind(user_id)
-                .bind(idempotency_key)
-                .fetch_optional(&self.pool)
-                .await?;
+    pub async fn find_by_key(
+        &self,
+        user_id: &str,
+        idempotency_key: &str,
+    ) -> sqlx::Result<Option<Order>> {
+        let row: Option<OrderRow> = sqlx::query_as(&format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE user_id = $1 AND idempotency_key = $2"
+        ))
+        .bind(user_id)
+        .bind(idempotency_key)
+        .fetch_optional(&self.pool)
+        .await?;
         self.with_lines(row).await
     }
 
     pub async fn find(&self, user_id: &str, order_id: &str) -> sqlx::Result<Option<Order>> {
-        let row: Option<OrderRow> =
-            sqlx::query_as(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE user_id = $1 AND id = $2"))
-                .bind(user_id)
-                .bind(order_id)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<OrderRow> = sqlx::query_as(&format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE user_id = $1 AND id = $2"
+        ))
+        .bind(user_id)
+        .bind(order_id)
+        .fetch_optional(&self.pool)
+        .await?;
         self.with_lines(row).await
     }
 
@@ -139,7 +145,12 @@ impl OrderStore {
             idempotency_key: row.idempotency_key,
             lines: lines
                 .into_iter()
-                .map(|l| OrderLine { product_id: l.product_id, product_name: l.product_name, quantity: l.quantity, unit_units: l.unit_units })
+                .map(|l| OrderLine {
+                    product_id: l.product_id,
+                    product_name: l.product_name,
+                    quantity: l.quantity,
+                    unit_units: l.unit_units,
+                })
                 .collect(),
             currency_code: row.currency_code,
             total_units: row.total_units,
@@ -167,12 +178,28 @@ mod tests {
             user_id: "ann".into(),
             idempotency_key: key.into(),
             lines: vec![
-                OrderLine { product_id: "chef-knife".into(), product_name: "Chef's Knife".into(), quantity: 2, unit_units: 8900 },
-                OrderLine { product_id: "tote-bag".into(), product_name: "Canvas Tote Bag".into(), quantity: 1, unit_units: 1900 },
+                OrderLine {
+                    product_id: "chef-knife".into(),
+                    product_name: "Chef's Knife".into(),
+                    quantity: 2,
+                    unit_units: 8900,
+                },
+                OrderLine {
+                    product_id: "tote-bag".into(),
+                    product_name: "Canvas Tote Bag".into(),
+                    quantity: 1,
+                    unit_units: 1900,
+                },
             ],
             currency_code: "USD".into(),
             total_units: 19700,
-            shipping: Address { name: "Ann".into(), street: "1 Main St".into(), city: "Springfield".into(), postal_code: "12345".into(), country: "US".into() },
+            shipping: Address {
+                name: "Ann".into(),
+                street: "1 Main St".into(),
+                city: "Springfield".into(),
+                postal_code: "12345".into(),
+                country: "US".into(),
+            },
             transaction_id: "tx".into(),
             created_at: format!("2026-11-25T10:00:0{}Z", id.len() % 10),
         }
@@ -185,14 +212,27 @@ mod tests {
             let store = OrderStore::new(platform::db::connect(&db.url, &MIGRATOR).await.unwrap());
             let first = store.insert(&order("o1", "k1")).await.unwrap();
             let again = store.insert(&order("o2", "k1")).await.unwrap();
-            assert_eq!(again.id, "o1", "the same key returns the first order ({backend:?})");
+            assert_eq!(
+                again.id, "o1",
+                "the same key returns the first order ({backend:?})"
+            );
             assert_eq!(again, first);
             store.insert(&order("o333", "k2")).await.unwrap();
 
             let listed = store.list("ann").await.unwrap();
-            assert_eq!(listed.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(), ["o333", "o1"], "{backend:?}");
-            assert_eq!(store.find("ann", "o1").await.unwrap().unwrap().lines.len(), 2);
-            assert!(store.find("bob", "o1").await.unwrap().is_none(), "users see only their own orders");
+            assert_eq!(
+                listed.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(),
+                ["o333", "o1"],
+                "{backend:?}"
+            );
+            assert_eq!(
+                store.find("ann", "o1").await.unwrap().unwrap().lines.len(),
+                2
+            );
+            assert!(
+                store.find("bob", "o1").await.unwrap().is_none(),
+                "users see only their own orders"
+            );
         }
     }
 }

@@ -38,7 +38,10 @@ impl Config {
         Ok(Self {
             server: ServerConfig::grpc_from_env(DEFAULT_PORT)?,
             database_url: config::database_url_from_env("payments")?,
-            faults: Faults { failure_rate, added_latency: latency },
+            faults: Faults {
+                failure_rate,
+                added_latency: latency,
+            },
         })
     }
 }

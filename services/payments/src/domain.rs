@@ -38,30 +38,51 @@ impl Faults {
 }
 
 /// Checks the request apart from the card: a positive amount in a three-letter currency, a key.
-pub fn validate_request(currency_code: &str, units: i64, idempotency_key: &str) -> Result<(), ChargeError> {
+pub fn validate_request(
+    currency_code: &str,
+    units: i64,
+    idempotency_key: &str,
+) -> Result<(), ChargeError> {
     if currency_code.len() != 3 || !currency_code.chars().all(|c| c.is_ascii_uppercase()) {
-        return Err(ChargeError::Invalid(format!("currency_code must be three upper-case letters, got {currency_code:?}")));
+        return Err(ChargeError::Invalid(format!(
+            "currency_code must be three upper-case letters, got {currency_code:?}"
+        )));
     }
     if units <= 0 {
-        return Err(ChargeError::Invalid(format!("amount must be positive, got {units}")));
+        return Err(ChargeError::Invalid(format!(
+            "amount must be positive, got {units}"
+        )));
     }
     if idempotency_key.trim().is_empty() || idempotency_key.len() > 200 {
-        return Err(ChargeError::Invalid("idempotency_key must be 1 to 200 characters".into()));
+        return Err(ChargeError::Invalid(
+            "idempotency_key must be 1 to 200 characters".into(),
+        ));
     }
     Ok(())
 }
 
 /// Validates a card as of (`year`, `month`) and returns its digits.
 pub fn validate_card(card: &Card, year: i32, month: i32) -> Result<String, ChargeError> {
-    let digits: String = card.number.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    let digits: String = card
+        .number
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-'))
+        .collect();
     if !(12..=19).contains(&digits.len()) || !digits.chars().all(|c| c.is_ascii_digit()) {
-        return Err(ChargeError::Declined("card number must be 12 to 19 digits".into()));
+        return Err(ChargeError::Declined(
+            "card number must be 12 to 19 digits".into(),
+        ));
     }
     if !luhn_valid(&digits) {
-        return Err(ChargeError::Declined("card number fails the Luhn check".into()));
+        return Err(ChargeError::Declined(
+            "card number fails the Luhn check".into(),
+        ));
     }
     if !(1..=12).contains(&card.expiry_month) {
-        return Err(ChargeError::Declined(format!("expiry month must be 1 to 12, got {}", card.expiry_month)));
+        return Err(ChargeError::Declined(format!(
+            "expiry month must be 1 to 12, got {}",
+            card.expiry_month
+        )));
     }
     // A card is valid through the last day of its expiry month.
     if (card.expiry_year, card.expiry_month) < (year, month) {
@@ -86,9 +107,15 @@ pub fn luhn_valid(digits: &str) -> bool {
         .rev()
         .filter_map(|c| c.to_digit(10))
         .enumerate()
-        .map(|(i, d)| if i % 2 == 1 { if d * 2 > 9 { d * 2 - 9 } else { d * 2 } } else { d })
+        .map(|(i, d)| {
+            if i % 2 == 1 {
+                if d * 2 > 9 { d * 2 - 9 } else { d * 2 }
+            } else {
+                d
+            }
+        })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 #[cfg(test)]
@@ -96,7 +123,12 @@ mod tests {
     use super::*;
 
     fn card(number: &str, month: i32, year: i32, cvv: &str) -> Card {
-        Card { number: number.into(), expiry_month: month, expiry_year: year, cvv: cvv.into() }
+        Card {
+            number: number.into(),
+            expiry_month: month,
+            expiry_year: year,
+            cvv: cvv.into(),
+        }
     }
 
     #[test]

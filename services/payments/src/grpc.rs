@@ -23,7 +23,9 @@ impl PaymentsGrpc {
             tokio::time::sleep(self.faults.added_latency).await;
         }
         if self.faults.failure_rate > 0.0 && rand::random::<f64>() < self.faults.failure_rate {
-            return Err(Status::unavailable("payment processor unavailable (injected fault)"));
+            return Err(Status::unavailable(
+                "payment processor unavailable (injected fault)",
+            ));
         }
         Ok(())
     }
@@ -32,7 +34,9 @@ impl PaymentsGrpc {
 impl From<ChargeError> for Status {
     fn from(error: ChargeError) -> Self {
         match error {
-            ChargeError::Declined(_) | ChargeError::KeyReused(_) => Status::failed_precondition(error.to_string()),
+            ChargeError::Declined(_) | ChargeError::KeyReused(_) => {
+                Status::failed_precondition(error.to_string())
+            }
             ChargeError::Invalid(_) => Status::invalid_argument(error.to_string()),
         }
     }
@@ -53,15 +57,29 @@ fn response(charge: &Charge) -> Response<pb::ChargeResponse> {
 #[tonic::async_trait]
 impl pb::payment_service_server::PaymentService for PaymentsGrpc {
     #[tracing::instrument(skip_all)]
-    async fn charge(&self, request: Request<pb::ChargeRequest>) -> Result<Response<pb::ChargeResponse>, Status> {
+    async fn charge(
+        &self,
+        request: Request<pb::ChargeRequest>,
+    ) -> Result<Response<pb::ChargeResponse>, Status> {
         let r = request.into_inner();
-        let amount = r.amount.ok_or_else(|| ChargeError::Invalid("amount is required".into()))?;
-        let card = r.card.ok_or_else(|| ChargeError::Invalid("card is required".into()))?;
+        let amount = r
+            .amount
+            .ok_or_else(|| ChargeError::Invalid("amount is required".into()))?;
+        let card = r
+            .card
+            .ok_or_else(|| ChargeError::Invalid("card is required".into()))?;
         domain::validate_request(&amount.currency_code, amount.units, &r.idempotency_key)?;
 
         // A retry returns the first result without charging again.
-        if let Some(existing) = self.store.find(&r.idempotency_key).await.map_err(storage_error)? {
-            return if existing.amount_units == amount.units && existing.currency_code == amount.currency_code {
+        if let Some(existing) = self
+            .store
+            .find(&r.idempotency_key)
+            .await
+            .map_err(storage_error)?
+        {
+            return if existing.amount_units == amount.units
+                && existing.currency_code == amount.currency_code
+            {
                 Ok(response(&existing))
             } else {
                 Err(ChargeError::KeyReused(r.idempotency_key).into())
@@ -69,7 +87,12 @@ impl pb::payment_service_server::PaymentService for PaymentsGrpc {
         }
 
         let now = OffsetDateTime::now_utc();
-        let card = Card { number: card.number, expiry_month: card.expiry_month, expiry_year: card.expiry_year, cvv: card.cvv };
+        let card = Card {
+            number: card.number,
+            expiry_month: card.expiry_month,
+            expiry_year: card.expiry_year,
+            cvv: card.cvv,
+        };
         let digits = domain::validate_card(&card, now.year(), i32::from(u8::from(now.month())))?;
         self.inject_faults().await?;
 

@@ -7,7 +7,10 @@ pub mod store;
 
 pub use config::Config;
 
-use platform::{Shutdown, grpc_server::{GrpcServer, Listeners}};
+use platform::{
+    Shutdown,
+    grpc_server::{GrpcServer, Listeners},
+};
 use shop_proto::payments::v1::payment_service_server::{PaymentServiceServer, SERVICE_NAME};
 
 /// Serves payments until `shutdown`.
@@ -17,7 +20,15 @@ pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> 
         tracing::warn!(faults = ?config.faults, "fault injection is ON");
     }
     let service = grpc::PaymentsGrpc::new(store::ChargeStore::new(pool), config.faults);
-    GrpcServer { name: "payments", services: &[SERVICE_NAME], drain: config.server.drain }
-        .serve(tonic::service::Routes::new(PaymentServiceServer::new(service)), listeners, shutdown)
-        .await
+    GrpcServer {
+        name: "payments",
+        services: &[SERVICE_NAME],
+        drain: config.server.drain,
+    }
+    .serve(
+        tonic::service::Routes::new(PaymentServiceServer::new(service)),
+        listeners,
+        shutdown,
+    )
+    .await
 }

@@ -1,5 +1,10 @@
 use platform::binary::{Probe, run};
 
 fn main() -> std::process::ExitCode {
-    run("payments", Probe::Grpc, payments::Config::from_env, payments::serve)
+    run(
+        "payments",
+        Probe::Grpc,
+        payments::Config::from_env,
+        payments::serve,
+    )
 }

@@ -53,12 +53,16 @@ impl ChargeStore {
         if inserted == 1 {
             Ok(charge)
         } else {
-            self.find(&charge.idempotency_key).await?.ok_or(sqlx::Error::RowNotFound)
+            self.find(&charge.idempotency_key)
+                .await?
+                .ok_or(sqlx::Error::RowNotFound)
         }
     }
 
     pub async fn count(&self) -> sqlx::Result<i64> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM charges").fetch_one(&self.pool).await
+        sqlx::query_scalar("SELECT COUNT(*) FROM charges")
+            .fetch_one(&self.pool)
+            .await
     }
 }
 
@@ -83,8 +87,23 @@ mod tests {
         for backend in backends() {
             let db = TestDatabase::new(backend).await;
             let store = ChargeStore::new(platform::db::connect(&db.url, &MIGRATOR).await.unwrap());
-            assert_eq!(store.record(charge("k1", "tx-a")).await.unwrap().transaction_id, "tx-a");
-            assert_eq!(store.record(charge("k1", "tx-b")).await.unwrap().transaction_id, "tx-a", "{backend:?}");
+            assert_eq!(
+                store
+                    .record(charge("k1", "tx-a"))
+                    .await
+                    .unwrap()
+                    .transaction_id,
+                "tx-a"
+            );
+            assert_eq!(
+                store
+                    .record(charge("k1", "tx-b"))
+                    .await
+                    .unwrap()
+                    .transaction_id,
+                "tx-a",
+                "{backend:?}"
+            );
             assert_eq!(store.count().await.unwrap(), 1);
             assert!(store.find("k2").await.unwrap().is_none());
         }

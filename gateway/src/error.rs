@@ -1,0 +1,138 @@
+//! One error shape for the whole REST API: a status code and
+//! `{"error": {"code": "...", "message": "..."}}`.
+
+use axum::{
+    Json,
+    extract::rejection::{JsonRejection, QueryRejection},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use serde::Serialize;
+use tonic::Code;
+use utoipa::ToSchema;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// The JSON body of every error response.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable, e.g. `invalid_argument`, `payment_declined`.
+    #[schema(example = "invalid_argument")]
+    pub code: String,
+    /// What is wrong, for a person.
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    pub fn unauthenticated(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if self.status.is_server_error() {
+            tracing::warn!(status = %self.status, code = self.code, message = %self.message, "request failed");
+        }
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_owned(),
+                message: self.message,
+            },
+        };
+        let mut response = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                "Bearer".parse().expect("static header"),
+            );
+        }
+        response
+    }
+}
+
+/// Errors from the services, mapped to HTTP. Backends that are down or too slow give 503.
+impl From<tonic::Status> for ApiError {
+    fn from(status: tonic::Status) -> Self {
+        let message = status.message().to_owned();
+        match (status.code(), platform::errors::reason(&status)) {
+            (_, Some("payment_declined")) => {
+                Self::new(StatusCode::PAYMENT_REQUIRED, "payment_declined", message)
+            }
+            (_, Some("cart_empty")) => Self::new(StatusCode::CONFLICT, "cart_empty", message),
+            (_, Some("product_gone")) => Self::new(StatusCode::CONFLICT, "product_gone", message),
+            (Code::InvalidArgument | Code::OutOfRange, _) => {
+                Self::bad_request("invalid_argument", message)
+            }
+            (Code::NotFound, _) => Self::new(StatusCode::NOT_FOUND, "not_found", message),
+            (Code::FailedPrecondition | Code::AlreadyExists | Code::Aborted, _) => {
+                Self::new(StatusCode::CONFLICT, "conflict", message)
+            }
+            (Code::Unauthenticated, _) => Self::unauthenticated(message),
+            (Code::PermissionDenied, _) => Self::new(StatusCode::FORBIDDEN, "forbidden", message),
+            (Code::ResourceExhausted, _) => {
+                Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
+            }
+            (Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::Unknown, _) => {
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "backend_unavailable",
+                    format!("a backend service is unavailable, try again: {message}"),
+                )
+            }
+            _ => Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "internal error",
+            ),
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        let code = match &rejection {
+            JsonRejection::JsonDataError(_) => "invalid_body",
+            JsonRejection::JsonSyntaxError(_) => "malformed_json",
+            JsonRejection::MissingJsonContentType(_) => "unsupported_media_type",
+            _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+            _ => "invalid_body",
+        };
+        Self::new(rejection.status(), code, rejection.body_text())
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        Self::bad_request("invalid_query", rejection.body_text())
+    }
+}
+
+impl ApiError {
+    /// The response, for places that need a `Response` rather than an `impl IntoResponse`.
+    pub fn into_response_now(self) -> Response {
+        self.into_response()
+    }
+}

@@ -1,0 +1,10 @@
+use platform::binary::{Probe, run};
+
+fn main() -> std::process::ExitCode {
+    run(
+        "gateway",
+        Probe::Http,
+        gateway::Config::from_env,
+        gateway::serve,
+    )
+}

@@ -1,0 +1,237 @@
+//! The whole shop in one process: the same `serve` functions that run as separate containers in
+//! Kubernetes, started side by side on localhost (like Grafana Loki's "monolithic mode").
+
+use anyhow::Context as _;
+use platform::{Shutdown, config::ServerConfig, grpc_client::ClientConfig, grpc_server::Listeners};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use tokio::{net::TcpListener, task::JoinSet};
+
+/// Where the all-in-one shop listens and keeps its data.
+#[derive(Debug, Clone)]
+pub struct ShopOptions {
+    pub data_dir: PathBuf,
+    /// Host to bind, e.g. 127.0.0.1.
+    pub host: std::net::IpAddr,
+    /// Ports of gateway, catalog, cart, orders, payments, and the four admin ports; all 0 picks
+    /// free ports (tests).
+    pub ports: Ports,
+    /// Used when `JWT_SECRET` is not set.
+    pub fallback_jwt_secret: String,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Ports {
+    pub gateway: u16,
+    pub catalog: (u16, u16),
+    pub cart: (u16, u16),
+    pub orders: (u16, u16),
+    pub payments: (u16, u16),
+}
+
+impl Ports {
+    /// The documented defaults: gateway 8080, gRPC 50051-50054, admin 9091-9094.
+    pub const STANDARD: Ports = Ports {
+        gateway: 8080,
+        catalog: (50051, 9091),
+        cart: (50052, 9092),
+        orders: (50053, 9093),
+        payments: (50054, 9094),
+    };
+    /// Free ports chosen by the OS.
+    pub const EPHEMERAL: Ports = Ports {
+        gateway: 0,
+        catalog: (0, 0),
+        cart: (0, 0),
+        orders: (0, 0),
+        payments: (0, 0),
+    };
+}
+
+/// Addresses of a running shop.
+#[derive(Debug, Clone, Copy)]
+pub struct Addresses {
+    pub gateway: SocketAddr,
+    pub catalog: (SocketAddr, SocketAddr),
+    pub cart: (SocketAddr, SocketAddr),
+    pub orders: (SocketAddr, SocketAddr),
+    pub payments: (SocketAddr, SocketAddr),
+}
+
+/// A started shop; stop it with [`RunningShop::stop`] or by triggering its [`Shutdown`].
+pub struct RunningShop {
+    pub addresses: Addresses,
+    pub shutdown: Shutdown,
+    tasks: JoinSet<(&'static str, anyhow::Result<()>)>,
+}
+
+async fn bind(host: std::net::IpAddr, port: u16, what: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind((host, port))
+        .await
+        .with_context(|| format!("cannot listen on {host}:{port} for {what} (in use?)"))
+}
+
+async fn grpc_listeners(
+    host: std::net::IpAddr,
+    (main, admin): (u16, u16),
+    name: &str,
+) -> anyhow::Result<Listeners> {
+    Ok(Listeners {
+        main: bind(host, main, name).await?,
+        admin: Some(bind(host, admin, name).await?),
+    })
+}
+
+fn addrs(l: &Listeners) -> anyhow::Result<(SocketAddr, SocketAddr)> {
+    Ok((
+        l.main.local_addr()?,
+        l.admin
+            .as_ref()
+            .expect("gRPC services have an admin listener")
+            .local_addr()?,
+    ))
+}
+
+fn server(l: &Listeners, drain: Duration) -> anyhow::Result<ServerConfig> {
+    let (listen_addr, admin_addr) = addrs(l)?;
+    Ok(ServerConfig {
+        listen_addr,
+        admin_addr: Some(admin_addr),
+        drain,
+    })
+}
+
+fn url(addr: SocketAddr) -> String {
+    format!("http://{addr}")
+}
+
+fn sqlite(dir: &std::path::Path, service: &str) -> String {
+    format!("sqlite://{}/{service}.db", dir.display())
+}
+
+/// Binds every listener, then starts the four services and the gateway.
+///
+/// Settings that are not about addresses or storage (fault injection, token lifetime, timeouts,
+/// drain period) come from the same environment variables as the separate binaries.
+pub async fn start(options: ShopOptions) -> anyhow::Result<RunningShop> {
+    let host = options.host;
+    let catalog_l = grpc_listeners(host, options.ports.catalog, "catalog").await?;
+    let cart_l = grpc_listeners(host, options.ports.cart, "cart").await?;
+    let orders_l = grpc_listeners(host, options.ports.orders, "orders").await?;
+    let payments_l = grpc_listeners(host, options.ports.payments, "payments").await?;
+    let gateway_l = Listeners {
+        main: bind(host, options.ports.gateway, "gateway").await?,
+        admin: None,
+    };
+    let addresses = Addresses {
+        gateway: gateway_l.main.local_addr()?,
+        catalog: addrs(&catalog_l)?,
+        cart: addrs(&cart_l)?,
+        orders: addrs(&orders_l)?,
+        payments: addrs(&payments_l)?,
+    };
+
+    let drain = ServerConfig::http_from_env(0)?.drain;
+    let client = ClientConfig::from_env()?;
+    let data = &options.data_dir;
+    let catalog_config = catalog::Config {
+        server: server(&catalog_l, drain)?,
+        database_url: sqlite(data, "catalog"),
+    };
+    let cart_config = cart::Config {
+        server: server(&cart_l, drain)?,
+        database_url: sqlite(data, "cart"),
+        catalog_url: url(addresses.catalog.0),
+        client: client.clone(),
+    };
+    let orders_config = orders::Config {
+        server: server(&orders_l, drain)?,
+        database_url: sqlite(data, "orders"),
+        catalog_url: url(addresses.catalog.0),
+        cart_url: url(addresses.cart.0),
+        payments_url: url(addresses.payments.0),
+        client: client.clone(),
+    };
+    let payments_config = payments::Config {
+        server: server(&payments_l, drain)?,
+        database_url: sqlite(data, "payments"),
+        faults: payments::Config::from_env()?.faults,
+    };
+    let gateway_config = gateway::Config {
+        server: ServerConfig {
+            listen_addr: addresses.gateway,
+            admin_addr: None,
+            drain,
+        },
+        catalog_url: url(addresses.catalog.0),
+        cart_url: url(addresses.cart.0),
+        orders_url: url(addresses.orders.0),
+        client,
+        ..gateway::Config::from_env_with_secret(Some(options.fallback_jwt_secret))?
+    };
+
+    let shutdown = Shutdown::new();
+    let mut tasks = JoinSet::new();
+    let s = shutdown.clone();
+    tasks.spawn(async move {
+        (
+            "catalog",
+            catalog::serve(catalog_l, catalog_config, s).await,
+        )
+    });
+    let s = shutdown.clone();
+    tasks.spawn(async move { ("cart", cart::serve(cart_l, cart_config, s).await) });
+    let s = shutdown.clone();
+    tasks.spawn(async move {
+        (
+            "payments",
+            payments::serve(payments_l, payments_config, s).await,
+        )
+    });
+    let s = shutdown.clone();
+    tasks.spawn(async move { ("orders", orders::serve(orders_l, orders_config, s).await) });
+    let s = shutdown.clone();
+    tasks.spawn(async move {
+        (
+            "gateway",
+            gateway::serve(gateway_l, gateway_config, s).await,
+        )
+    });
+    Ok(RunningShop {
+        addresses,
+        shutdown,
+        tasks,
+    })
+}
+
+impl RunningShop {
+    /// Waits until every server has stopped (after a shutdown, or because one failed, which stops
+    /// the others too). Returns the first failure.
+    pub async fn wait(mut self) -> anyhow::Result<()> {
+        let mut first_error = None;
+        while let Some(joined) = self.tasks.join_next().await {
+            let (name, result) = joined.context("a server task panicked")?;
+            if let Err(e) = result {
+                tracing::error!("{name} failed: {e:#}");
+                self.shutdown.trigger();
+                first_error.get_or_insert(e.context(format!("{name} failed")));
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    /// Shuts every server down gracefully and waits for them.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.shutdown.trigger();
+        self.wait().await
+    }
+}
+
+/// A random secret for session tokens of one run.
+pub fn random_secret() -> String {
+    use rand::{Rng, distr::Alphanumeric};
+    rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(48)
+        .map(char::from)
+        .collect()
+}
