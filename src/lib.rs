@@ -4,12 +4,12 @@
 use anyhow::Context as _;
 use platform::{Shutdown, config::ServerConfig, grpc_client::ClientConfig, grpc_server::Listeners};
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
-use tokio::{net::TcpListener, task::JoinSet};
+use tokio::{net::TcpListener, task::JoinHandle};
 
 /// Where the all-in-one shop listens and keeps its data.
 #[derive(Debug, Clone)]
 pub struct ShopOptions {
-    pub data_dir: PathBuf,
+    pub databases: Databases,
     /// Host to bind, e.g. 127.0.0.1.
     pub host: std::net::IpAddr,
     /// Ports of gateway, catalog, cart, orders, payments, and the four admin ports; all 0 picks
@@ -17,6 +17,32 @@ pub struct ShopOptions {
     pub ports: Ports,
     /// Used when `JWT_SECRET` is not set.
     pub fallback_jwt_secret: String,
+}
+
+/// Where each service keeps its data.
+#[derive(Debug, Clone)]
+pub enum Databases {
+    /// One SQLite file per service in this directory (the default: nothing to install).
+    SqliteDir(PathBuf),
+    /// A database URL per service, e.g. four PostgreSQL databases.
+    Urls {
+        catalog: String,
+        cart: String,
+        orders: String,
+        payments: String,
+    },
+}
+
+impl Databases {
+    fn url(&self, service: &str) -> String {
+        match (self, service) {
+            (Databases::SqliteDir(dir), _) => format!("sqlite://{}/{service}.db", dir.display()),
+            (Databases::Urls { catalog, .. }, "catalog") => catalog.clone(),
+            (Databases::Urls { cart, .. }, "cart") => cart.clone(),
+            (Databases::Urls { orders, .. }, "orders") => orders.clone(),
+            (Databases::Urls { payments, .. }, _) => payments.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -61,7 +87,7 @@ pub struct Addresses {
 pub struct RunningShop {
     pub addresses: Addresses,
     pub shutdown: Shutdown,
-    tasks: JoinSet<(&'static str, anyhow::Result<()>)>,
+    servers: Vec<Server>,
 }
 
 async fn bind(host: std::net::IpAddr, port: u16, what: &str) -> anyhow::Result<TcpListener> {
@@ -104,10 +130,6 @@ fn url(addr: SocketAddr) -> String {
     format!("http://{addr}")
 }
 
-fn sqlite(dir: &std::path::Path, service: &str) -> String {
-    format!("sqlite://{}/{service}.db", dir.display())
-}
-
 /// Binds every listener, then starts the four services and the gateway.
 ///
 /// Settings that are not about addresses or storage (fault injection, token lifetime, timeouts,
@@ -132,20 +154,20 @@ pub async fn start(options: ShopOptions) -> anyhow::Result<RunningShop> {
 
     let drain = ServerConfig::http_from_env(0)?.drain;
     let client = ClientConfig::from_env()?;
-    let data = &options.data_dir;
+    let data = &options.databases;
     let catalog_config = catalog::Config {
         server: server(&catalog_l, drain)?,
-        database_url: sqlite(data, "catalog"),
+        database_url: data.url("catalog"),
     };
     let cart_config = cart::Config {
         server: server(&cart_l, drain)?,
-        database_url: sqlite(data, "cart"),
+        database_url: data.url("cart"),
         catalog_url: url(addresses.catalog.0),
         client: client.clone(),
     };
     let orders_config = orders::Config {
         server: server(&orders_l, drain)?,
-        database_url: sqlite(data, "orders"),
+        database_url: data.url("orders"),
         catalog_url: url(addresses.catalog.0),
         cart_url: url(addresses.cart.0),
         payments_url: url(addresses.payments.0),
@@ -153,7 +175,7 @@ pub async fn start(options: ShopOptions) -> anyhow::Result<RunningShop> {
     };
     let payments_config = payments::Config {
         server: server(&payments_l, drain)?,
-        database_url: sqlite(data, "payments"),
+        database_url: data.url("payments"),
         faults: payments::Config::from_env()?.faults,
     };
     let gateway_config = gateway::Config {
@@ -170,50 +192,74 @@ pub async fn start(options: ShopOptions) -> anyhow::Result<RunningShop> {
     };
 
     let shutdown = Shutdown::new();
-    let mut tasks = JoinSet::new();
-    let s = shutdown.clone();
-    tasks.spawn(async move {
-        (
-            "catalog",
-            catalog::serve(catalog_l, catalog_config, s).await,
-        )
-    });
-    let s = shutdown.clone();
-    tasks.spawn(async move { ("cart", cart::serve(cart_l, cart_config, s).await) });
-    let s = shutdown.clone();
-    tasks.spawn(async move {
-        (
-            "payments",
-            payments::serve(payments_l, payments_config, s).await,
-        )
-    });
-    let s = shutdown.clone();
-    tasks.spawn(async move { ("orders", orders::serve(orders_l, orders_config, s).await) });
-    let s = shutdown.clone();
-    tasks.spawn(async move {
-        (
-            "gateway",
-            gateway::serve(gateway_l, gateway_config, s).await,
-        )
-    });
+    // Listed in stop order: callers before the services they call, so a request in flight at
+    // the gateway can still reach orders, and orders can still reach catalog, cart and payments.
+    let servers = vec![
+        Server::spawn("gateway", &shutdown, |s| {
+            gateway::serve(gateway_l, gateway_config, s)
+        }),
+        Server::spawn("orders", &shutdown, |s| {
+            orders::serve(orders_l, orders_config, s)
+        }),
+        Server::spawn("cart", &shutdown, |s| cart::serve(cart_l, cart_config, s)),
+        Server::spawn("payments", &shutdown, |s| {
+            payments::serve(payments_l, payments_config, s)
+        }),
+        Server::spawn("catalog", &shutdown, |s| {
+            catalog::serve(catalog_l, catalog_config, s)
+        }),
+    ];
     Ok(RunningShop {
         addresses,
         shutdown,
-        tasks,
+        servers,
     })
 }
 
+/// One service running in this process, with a shutdown of its own.
+struct Server {
+    name: &'static str,
+    shutdown: Shutdown,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl Server {
+    fn spawn<F, Fut>(name: &'static str, shop: &Shutdown, serve: F) -> Self
+    where
+        F: FnOnce(Shutdown) -> Fut,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        let shutdown = Shutdown::new();
+        let future = serve(shutdown.clone());
+        let shop = shop.clone();
+        let task = tokio::spawn(async move {
+            let result = future.await;
+            if result.is_err() {
+                shop.trigger(); // one failed server stops the shop
+            }
+            result
+        });
+        Self {
+            name,
+            shutdown,
+            task,
+        }
+    }
+}
+
 impl RunningShop {
-    /// Waits until every server has stopped (after a shutdown, or because one failed, which stops
-    /// the others too). Returns the first failure.
-    pub async fn wait(mut self) -> anyhow::Result<()> {
+    /// Waits for the shop's shutdown (a signal, or a server that failed), then stops the servers
+    /// one after another in dependency order, each draining its in-flight requests. Returns the
+    /// first failure.
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.shutdown.wait().await;
         let mut first_error = None;
-        while let Some(joined) = self.tasks.join_next().await {
-            let (name, result) = joined.context("a server task panicked")?;
+        for server in self.servers {
+            server.shutdown.trigger();
+            let result = server.task.await.context("a server task panicked")?;
             if let Err(e) = result {
-                tracing::error!("{name} failed: {e:#}");
-                self.shutdown.trigger();
-                first_error.get_or_insert(e.context(format!("{name} failed")));
+                tracing::error!("{} failed: {e:#}", server.name);
+                first_error.get_or_insert(e.context(format!("{} failed", server.name)));
             }
         }
         first_error.map_or(Ok(()), Err)

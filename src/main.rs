@@ -1,7 +1,7 @@
 //! `shop up`: the whole shop in one process, for a laptop with nothing but Rust.
 
 use clap::{Parser, Subcommand};
-use shop::{Ports, ShopOptions};
+use shop::{Databases, Ports, ShopOptions};
 use std::{path::PathBuf, process::ExitCode};
 
 #[derive(Parser)]
@@ -47,7 +47,7 @@ async fn main() -> ExitCode {
         );
     }
     let options = ShopOptions {
-        data_dir,
+        databases: Databases::SqliteDir(data_dir),
         host,
         ports: if ephemeral_ports {
             Ports::EPHEMERAL

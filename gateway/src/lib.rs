@@ -148,6 +148,7 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
 
 /// Serves the REST API until `shutdown`, then drains in-flight requests.
 pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
+    platform::metrics::install();
     let state = AppState::new(&config)?;
     let readiness = state.readiness.clone();
     let addr = listeners.main.local_addr()?;

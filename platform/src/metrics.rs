@@ -33,6 +33,11 @@ pub fn handle() -> &'static PrometheusHandle {
     })
 }
 
+/// Installs the recorder. Call before serving: metrics recorded earlier are lost.
+pub fn install() {
+    handle();
+}
+
 /// The Prometheus text exposition of every metric recorded so far.
 pub fn render() -> String {
     handle().render()

@@ -1,0 +1,250 @@
+//! Every kind of bad input gets the right status and a JSON error saying what is wrong.
+
+mod common;
+
+use common::*;
+use platform::testing::Backend;
+use serde_json::json;
+
+#[tokio::test]
+async fn bad_requests_get_a_clear_json_error() {
+    let shop = spawn_shop(Backend::Sqlite).await;
+    let token = shop.session("Ann").await;
+    let http = &shop.http;
+    let items = shop.url("/api/v1/cart/items");
+
+    // Malformed JSON, wrong fields, wrong content type.
+    let r = http
+        .post(&items)
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body("{\"product_id\": ")
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, 400, "malformed_json").await;
+    let r = http
+        .post(&items)
+        .bearer_auth(&token)
+        .json(&json!({"product_id": "chef-knife", "quantity": "two"}))
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, 422, "invalid_body").await;
+    let r = http
+        .post(&items)
+        .bearer_auth(&token)
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, 415, "unsupported_media_type").await;
+
+    // Unknown product, quantity out of range.
+    let message = expect_error(
+        shop.add_to_cart(&token, "no-such-product", 1).await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert!(message.contains("no-such-product"));
+    expect_error(
+        shop.add_to_cart(&token, "chef-knife", 0).await,
+        400,
+        "invalid_argument",
+    )
+    .await;
+    expect_error(
+        shop.add_to_cart(&token, "chef-knife", 100).await,
+        400,
+        "invalid_argument",
+    )
+    .await;
+    shop.add_to_cart(&token, "chef-knife", 98).await;
+    let message = expect_error(
+        shop.add_to_cart(&token, "chef-knife", 2).await,
+        400,
+        "invalid_argument",
+    )
+    .await;
+    assert!(message.contains("at most 99"), "{message}");
+
+    // Missing or invalid token.
+    let r = http.get(shop.url("/api/v1/cart")).send().await.unwrap();
+    assert_eq!(r.headers()["www-authenticate"], "Bearer");
+    expect_error(r, 401, "unauthenticated").await;
+    let r = http
+        .get(shop.url("/api/v1/cart"))
+        .bearer_auth("not.a.token")
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, 401, "unauthenticated").await;
+    let r = http
+        .get(shop.url("/api/v1/cart"))
+        .header("authorization", "Basic abc")
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, 401, "unauthenticated").await;
+
+    // Checkout without an idempotency key; with an incomplete address.
+    let r = http
+        .post(shop.url("/api/v1/checkout"))
+        .bearer_auth(&token)
+        .json(&checkout_body(GOOD_CARD))
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, 400, "missing_idempotency_key").await;
+    let mut body = checkout_body(GOOD_CARD);
+    body["shipping_address"]["city"] = json!("");
+    let r = http
+        .post(shop.url("/api/v1/checkout"))
+        .bearer_auth(&token)
+        .header("Idempotency-Key", "k")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let message = expect_error(r, 400, "invalid_argument").await;
+    assert!(message.contains("city"), "{message}");
+
+    // Oversized body.
+    let huge = json!({"name": "x".repeat(200_000)});
+    let r = http
+        .post(shop.url("/api/v1/session"))
+        .json(&huge)
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, 413, "body_too_large").await;
+
+    // Bad session name, bad paging, empty search.
+    let r = http
+        .post(shop.url("/api/v1/session"))
+        .json(&json!({"name": "  "}))
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, 400, "invalid_argument").await;
+    expect_error(
+        http.get(shop.url("/api/v1/products?page_size=1000"))
+            .send()
+            .await
+            .unwrap(),
+        400,
+        "invalid_argument",
+    )
+    .await;
+    expect_error(
+        http.get(shop.url("/api/v1/products?page_size=abc"))
+            .send()
+            .await
+            .unwrap(),
+        400,
+        "invalid_query",
+    )
+    .await;
+    expect_error(
+        http.get(shop.url("/api/v1/products/search?q=%20"))
+            .send()
+            .await
+            .unwrap(),
+        400,
+        "invalid_argument",
+    )
+    .await;
+    expect_error(
+        http.get(shop.url("/api/v1/products/no-such-product"))
+            .send()
+            .await
+            .unwrap(),
+        404,
+        "not_found",
+    )
+    .await;
+
+    // Unknown route, wrong method.
+    expect_error(
+        http.get(shop.url("/api/v1/nope")).send().await.unwrap(),
+        404,
+        "not_found",
+    )
+    .await;
+    expect_error(
+        http.delete(shop.url("/api/v1/products"))
+            .send()
+            .await
+            .unwrap(),
+        405,
+        "method_not_allowed",
+    )
+    .await;
+
+    // Checking out an empty cart.
+    let fresh = shop.session("Bob").await;
+    expect_error(
+        shop.checkout(&fresh, "k", GOOD_CARD).await,
+        409,
+        "cart_empty",
+    )
+    .await;
+
+    shop.stop().await;
+}
+
+#[tokio::test]
+async fn a_backend_that_is_down_gives_503_json_not_a_hang() {
+    // A port with nothing behind it: bind one, then close it.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let dead = format!("http://{closed}");
+    let config = gateway::Config {
+        server: platform::config::ServerConfig {
+            listen_addr: listener.local_addr().unwrap(),
+            admin_addr: None,
+            drain: std::time::Duration::from_secs(1),
+        },
+        catalog_url: dead.clone(),
+        cart_url: dead.clone(),
+        orders_url: dead,
+        jwt_secret: "test-secret-test-secret-test-secret-0123".into(),
+        token_ttl: std::time::Duration::from_secs(60),
+        max_body_bytes: 65536,
+        client: platform::grpc_client::ClientConfig {
+            request_timeout: std::time::Duration::from_millis(500),
+            ..Default::default()
+        },
+    };
+    let shutdown = platform::Shutdown::new();
+    let server = tokio::spawn(gateway::serve(
+        platform::grpc_server::Listeners {
+            main: listener,
+            admin: None,
+        },
+        config,
+        shutdown.clone(),
+    ));
+
+    let http = reqwest::Client::new();
+    let r = http
+        .get(format!("{base}/api/v1/products"))
+        .send()
+        .await
+        .unwrap();
+    let message = expect_error(r, 503, "backend_unavailable").await;
+    assert!(message.contains("unavailable"), "{message}");
+    let r = http.get(format!("{base}/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), 503, "not ready while backends are down");
+    let r = http.get(format!("{base}/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), 200, "but alive");
+
+    shutdown.trigger();
+    server.await.unwrap().unwrap();
+}

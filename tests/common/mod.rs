@@ -1,0 +1,177 @@
+//! Starting the real shop (every service and the gateway, same `serve` functions as production)
+//! on ephemeral ports with fresh databases, and talking to it like a client would.
+#![allow(dead_code)] // each test file uses a different part of this module
+
+use platform::testing::{Backend, TestDatabase};
+use serde_json::{Value, json};
+use shop::{Addresses, Databases, Ports, RunningShop, ShopOptions};
+use std::time::Duration;
+
+pub struct TestShop {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub addresses: Addresses,
+    pub data_dir: tempfile::TempDir,
+    shop: Option<RunningShop>,
+    _databases: Vec<TestDatabase>,
+}
+
+/// Starts the whole shop on `backend` and waits until the gateway says it is ready.
+pub async fn spawn_shop(backend: Backend) -> TestShop {
+    let data_dir = tempfile::tempdir().unwrap();
+    let (databases, keep) = match backend {
+        Backend::Sqlite => (Databases::SqliteDir(data_dir.path().to_owned()), vec![]),
+        Backend::Postgres => {
+            let dbs = vec![
+                TestDatabase::new(backend).await,
+                TestDatabase::new(backend).await,
+                TestDatabase::new(backend).await,
+                TestDatabase::new(backend).await,
+            ];
+            let urls = Databases::Urls {
+                catalog: dbs[0].url.clone(),
+                cart: dbs[1].url.clone(),
+                orders: dbs[2].url.clone(),
+                payments: dbs[3].url.clone(),
+            };
+            (urls, dbs)
+        }
+    };
+    let options = ShopOptions {
+        databases,
+        host: "127.0.0.1".parse().unwrap(),
+        ports: Ports::EPHEMERAL,
+        fallback_jwt_secret: "test-secret-test-secret-test-secret-0123".into(),
+    };
+    let shop = shop::start(options).await.expect("starting the shop");
+    let base = format!("http://{}", shop.addresses.gateway);
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    wait_until_ready(&http, &base).await;
+    TestShop {
+        base,
+        http,
+        addresses: shop.addresses,
+        data_dir,
+        shop: Some(shop),
+        _databases: keep,
+    }
+}
+
+/// Polls `/readyz` until it answers 200. The bound only turns a hang into a failure.
+pub async fn wait_until_ready(http: &reqwest::Client, base: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(r) = http.get(format!("{base}/readyz")).send().await
+            && r.status() == 200
+        {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the shop at {base} never became ready"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+pub const GOOD_CARD: &str = "4111111111111111";
+/// Passes every check, then the "issuer" declines it.
+pub const DECLINED_CARD: &str = "4000000000000002";
+
+pub fn checkout_body(card: &str) -> Value {
+    json!({
+        "shipping_address": {"name": "Ann Example", "street": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US"},
+        "card": {"number": card, "expiry_month": 12, "expiry_year": 2099, "cvv": "123"}
+    })
+}
+
+impl TestShop {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A new guest session; returns its bearer token.
+    pub async fn session(&self, name: &str) -> String {
+        let r = self
+            .http
+            .post(self.url("/api/v1/session"))
+            .json(&json!({"name": name}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        r.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    pub async fn add_to_cart(
+        &self,
+        token: &str,
+        product_id: &str,
+        quantity: i32,
+    ) -> reqwest::Response {
+        self.http
+            .post(self.url("/api/v1/cart/items"))
+            .bearer_auth(token)
+            .json(&json!({"product_id": product_id, "quantity": quantity}))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn checkout(&self, token: &str, key: &str, card: &str) -> reqwest::Response {
+        self.http
+            .post(self.url("/api/v1/checkout"))
+            .bearer_auth(token)
+            .header("Idempotency-Key", key)
+            .json(&checkout_body(card))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get_json(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        let mut request = self.http.get(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let r = request.send().await.unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Stops every server gracefully and checks that they all ended without error.
+    pub async fn stop(mut self) {
+        self.shop
+            .take()
+            .unwrap()
+            .stop()
+            .await
+            .expect("a clean shutdown");
+    }
+}
+
+/// The error code of a JSON error response, after checking its status.
+pub async fn expect_error(response: reqwest::Response, status: u16, code: &str) -> String {
+    assert_eq!(
+        response.status().as_u16(),
+        status,
+        "unexpected status for expected error {code}"
+    );
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json"),
+        "errors are JSON"
+    );
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], code, "body: {body}");
+    let message = body["error"]["message"].as_str().unwrap().to_owned();
+    assert!(!message.is_empty(), "the error says what is wrong");
+    message
+}

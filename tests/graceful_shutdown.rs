@@ -1,0 +1,123 @@
+//! SIGTERM on a real `shop up` process: requests in flight complete, new ones are refused, the
+//! process exits 0.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Command, Stdio},
+    time::Duration,
+};
+
+#[tokio::test]
+async fn sigterm_lets_in_flight_requests_finish_and_exits_zero() {
+    let data = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shop"))
+        .args(["up", "--ephemeral-ports", "--data-dir"])
+        .arg(data.path())
+        // Every charge takes a while, so a checkout is surely in flight when the signal comes.
+        .env("PAYMENTS_ADDED_LATENCY_MS", "1500")
+        .env("SHUTDOWN_DRAIN_SECONDS", "20")
+        .env_remove("JWT_SECRET")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let base = stdout
+        .lines()
+        .map(Result::unwrap)
+        .find_map(|line| {
+            line.strip_prefix("gateway listening on ")
+                .map(str::to_owned)
+        })
+        .expect("the shop prints the gateway URL");
+
+    let http = reqwest::Client::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while http
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .map(|r| r.status() != 200)
+        .unwrap_or(true)
+    {
+        assert!(tokio::time::Instant::now() < deadline, "never ready");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let token: serde_json::Value = http
+        .post(format!("{base}/api/v1/session"))
+        .json(&serde_json::json!({"name": "Ann"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["token"].as_str().unwrap().to_owned();
+    let r = http
+        .post(format!("{base}/api/v1/cart/items"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"product_id": "hammock", "quantity": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    let checkout = tokio::spawn({
+        let (http, base, token) = (http.clone(), base.clone(), token.clone());
+        async move {
+            http.post(format!("{base}/api/v1/checkout"))
+                .bearer_auth(token)
+                .header("Idempotency-Key", "in-flight")
+                .json(&serde_json::json!({
+                    "shipping_address": {"name": "Ann", "street": "1 Main St", "city": "Springfield", "postal_code": "1", "country": "US"},
+                    "card": {"number": "4111111111111111", "expiry_month": 12, "expiry_year": 2099, "cvv": "123"}
+                }))
+                .send()
+                .await
+        }
+    });
+
+    // Wait until the gateway reports the checkout in flight, then send SIGTERM.
+    loop {
+        let metrics = http
+            .get(format!("{base}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if metrics
+            .lines()
+            .any(|l| l.starts_with("http_requests_in_flight{route=\"/api/v1/checkout\"} 1"))
+        {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the checkout never started"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+
+    let response = checkout
+        .await
+        .unwrap()
+        .expect("the in-flight request got an answer");
+    assert_eq!(response.status(), 201, "the in-flight checkout completed");
+
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "exit code after SIGTERM");
+    assert!(
+        http.get(format!("{base}/healthz")).send().await.is_err(),
+        "nothing listens any more"
+    );
+}
