@@ -2,8 +2,11 @@
 //! Kubernetes, started side by side on localhost (like Grafana Loki's "monolithic mode").
 
 use anyhow::Context as _;
-use platform::{Shutdown, config::ServerConfig, grpc_client::ClientConfig, grpc_server::Listeners};
-use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use platform::{
+    Shutdown, config::ServerConfig, grpc_client::ClientConfig, grpc_server::Listeners,
+    shutdown::ShutdownPolicy,
+};
+use std::{net::SocketAddr, path::PathBuf};
 use tokio::{net::TcpListener, task::JoinHandle};
 
 /// Where the all-in-one shop listens and keeps its data.
@@ -117,12 +120,12 @@ fn addrs(l: &Listeners) -> anyhow::Result<(SocketAddr, SocketAddr)> {
     ))
 }
 
-fn server(l: &Listeners, drain: Duration) -> anyhow::Result<ServerConfig> {
+fn server(l: &Listeners, shutdown: ShutdownPolicy) -> anyhow::Result<ServerConfig> {
     let (listen_addr, admin_addr) = addrs(l)?;
     Ok(ServerConfig {
         listen_addr,
         admin_addr: Some(admin_addr),
-        drain,
+        shutdown,
     })
 }
 
@@ -152,21 +155,21 @@ pub async fn start(options: ShopOptions) -> anyhow::Result<RunningShop> {
         payments: addrs(&payments_l)?,
     };
 
-    let drain = ServerConfig::http_from_env(0)?.drain;
+    let policy = ShutdownPolicy::from_env()?;
     let client = ClientConfig::from_env()?;
     let data = &options.databases;
     let catalog_config = catalog::Config {
-        server: server(&catalog_l, drain)?,
+        server: server(&catalog_l, policy)?,
         database_url: data.url("catalog"),
     };
     let cart_config = cart::Config {
-        server: server(&cart_l, drain)?,
+        server: server(&cart_l, policy)?,
         database_url: data.url("cart"),
         catalog_url: url(addresses.catalog.0),
         client: client.clone(),
     };
     let orders_config = orders::Config {
-        server: server(&orders_l, drain)?,
+        server: server(&orders_l, policy)?,
         database_url: data.url("orders"),
         catalog_url: url(addresses.catalog.0),
         cart_url: url(addresses.cart.0),
@@ -174,7 +177,7 @@ pub async fn start(options: ShopOptions) -> anyhow::Result<RunningShop> {
         client: client.clone(),
     };
     let payments_config = payments::Config {
-        server: server(&payments_l, drain)?,
+        server: server(&payments_l, policy)?,
         database_url: data.url("payments"),
         faults: payments::Config::from_env()?.faults,
     };
@@ -182,7 +185,7 @@ pub async fn start(options: ShopOptions) -> anyhow::Result<RunningShop> {
         server: ServerConfig {
             listen_addr: addresses.gateway,
             admin_addr: None,
-            drain,
+            shutdown: policy,
         },
         catalog_url: url(addresses.catalog.0),
         cart_url: url(addresses.cart.0),

@@ -209,7 +209,7 @@ async fn a_backend_that_is_down_gives_503_json_not_a_hang() {
         server: platform::config::ServerConfig {
             listen_addr: listener.local_addr().unwrap(),
             admin_addr: None,
-            drain: std::time::Duration::from_secs(1),
+            shutdown: Default::default(),
         },
         catalog_url: dead.clone(),
         cart_url: dead.clone(),

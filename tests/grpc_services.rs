@@ -195,7 +195,7 @@ async fn payments_fault_injection_fails_charges_when_asked() {
         server: platform::config::ServerConfig {
             listen_addr: addr,
             admin_addr: None,
-            drain: Duration::from_secs(1),
+            shutdown: Default::default(),
         },
         database_url: db.url.clone(),
         faults: payments::domain::Faults {
@@ -206,12 +206,7 @@ async fn payments_fault_injection_fails_charges_when_asked() {
     let shutdown = platform::Shutdown::new();
     let server = tokio::spawn(payments::serve(listeners, config, shutdown.clone()));
 
-    let mut health = HealthClient::new(platform::grpc_client::balanced_channel(
-        "127.0.0.1".into(),
-        addr.port(),
-        &Default::default(),
-    ));
-    while health.check(HealthCheckRequest::default()).await.is_err() {
+    while !platform::grpc_client::is_replica_serving(addr).await {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let mut payments = PaymentServiceClient::new(channel(addr).await);

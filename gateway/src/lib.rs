@@ -154,15 +154,18 @@ pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> 
     let addr = listeners.main.local_addr()?;
     let app = router(state, config.max_body_bytes);
     let server = axum::serve(listeners.main, app)
-        .with_graceful_shutdown({
-            let (shutdown, readiness) = (shutdown.clone(), readiness.clone());
-            async move {
-                shutdown.wait().await;
-                readiness.set_not_serving().await;
-            }
-        })
+        .with_graceful_shutdown(
+            config
+                .server
+                .shutdown
+                .stop_accepting(shutdown.clone(), readiness.clone()),
+        )
         .into_future();
     readiness.set_serving().await;
     tracing::info!(%addr, "gateway listening");
-    platform::shutdown::drain("gateway", server, &shutdown, config.server.drain).await
+    config
+        .server
+        .shutdown
+        .run("gateway", server, &shutdown)
+        .await
 }

@@ -3,7 +3,7 @@
 
 use crate::{
     config::{ConfigError, ServerConfig},
-    grpc_client::{ClientConfig, balanced_channel, is_serving},
+    grpc_client::is_replica_serving,
     grpc_server::Listeners,
     shutdown::Shutdown,
     telemetry,
@@ -135,18 +135,7 @@ async fn healthcheck<C: ServiceConfig>(
     };
     let target = loopback(config.server().listen_addr);
     let healthy = match probe {
-        Probe::Grpc => {
-            let client = ClientConfig {
-                request_timeout: Duration::from_secs(2),
-                ..ClientConfig::default()
-            };
-            is_serving(balanced_channel(
-                target.ip().to_string(),
-                target.port(),
-                &client,
-            ))
-            .await
-        }
+        Probe::Grpc => is_replica_serving(target).await,
         Probe::Http => http_healthz(target).await,
     };
     if healthy {

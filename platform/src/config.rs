@@ -2,7 +2,8 @@
 //! variable. Each service lists every variable it reads in `ENV_VARS`, so the Kubernetes manifests
 //! can be checked against the code.
 
-use std::{fmt::Display, net::SocketAddr, str::FromStr, time::Duration};
+use crate::shutdown::ShutdownPolicy;
+use std::{fmt::Display, net::SocketAddr, str::FromStr};
 
 /// A bad or missing setting; the message names the variable.
 #[derive(Debug, thiserror::Error)]
@@ -82,7 +83,9 @@ pub const COMMON_ENV_VARS: &[&str] = &[
     "OTEL_EXPORTER_OTLP_ENDPOINT",
     "OTEL_SERVICE_NAME",
     "LISTEN_ADDR",
+    "SHUTDOWN_DELAY_SECONDS",
     "SHUTDOWN_DRAIN_SECONDS",
+    "GRACEFUL_SHUTDOWN",
 ];
 
 /// Variables of a gRPC server: the common ones plus the admin listener.
@@ -96,15 +99,16 @@ pub const GRPC_CLIENT_ENV_VARS: &[&str] = &[
     "GRPC_CONNECT_TIMEOUT_MS",
     "GRPC_REQUEST_TIMEOUT_MS",
     "GRPC_MAX_RETRIES",
+    "GRPC_DISCOVERY_INTERVAL_MS",
 ];
 
-/// Where a binary listens and how long it drains on shutdown.
+/// Where a binary listens and how it shuts down.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     pub listen_addr: SocketAddr,
     /// Admin HTTP (`/healthz`, `/readyz`, `/metrics`) of a gRPC service; `None` for HTTP binaries.
     pub admin_addr: Option<SocketAddr>,
-    pub drain: Duration,
+    pub shutdown: ShutdownPolicy,
 }
 
 impl ServerConfig {
@@ -118,7 +122,7 @@ impl ServerConfig {
                 "ADMIN_ADDR",
                 SocketAddr::from(([0, 0, 0, 0], 9090)),
             )?),
-            drain: drain_from_env()?,
+            shutdown: ShutdownPolicy::from_env()?,
         })
     }
 
@@ -129,16 +133,9 @@ impl ServerConfig {
                 SocketAddr::from(([0, 0, 0, 0], default_port)),
             )?,
             admin_addr: None,
-            drain: drain_from_env()?,
+            shutdown: ShutdownPolicy::from_env()?,
         })
     }
-}
-
-fn drain_from_env() -> Result<Duration, ConfigError> {
-    Ok(Duration::from_secs(or_default(
-        "SHUTDOWN_DRAIN_SECONDS",
-        10u64,
-    )?))
 }
 
 /// The database of one service: `DATABASE_URL`, or a SQLite file named after the service in

@@ -7,7 +7,12 @@ use crate::{
     config::{ConfigError, or_default},
     telemetry,
 };
-use std::{collections::HashSet, net::SocketAddr, time::Duration};
+use futures::future::join_all;
+use std::{
+    collections::{HashMap, HashSet},
+    net::SocketAddr,
+    time::Duration,
+};
 use tonic::{
     Code, Status,
     body::Body,
@@ -15,8 +20,8 @@ use tonic::{
 };
 use tower::{BoxError, ServiceBuilder, ServiceExt, util::BoxCloneSyncService};
 
-/// How often a backend's DNS name is resolved again, to follow pods as they come and go.
-const RESOLVE_INTERVAL: Duration = Duration::from_secs(5);
+/// Longest wait for a replica's health check; a slower replica counts as not ready.
+const HEALTH_CHECK_TIMEOUT: Duration = Duration::from_millis(800);
 
 /// A channel to one backend, as every generated client takes it.
 pub type GrpcChannel = BoxCloneSyncService<http::Request<Body>, http::Response<Body>, ChannelError>;
@@ -45,6 +50,8 @@ pub struct ClientConfig {
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
     pub max_retries: u32,
+    /// How often backend names are resolved again and their replicas health-checked.
+    pub discovery_interval: Duration,
 }
 
 impl ClientConfig {
@@ -53,6 +60,10 @@ impl ClientConfig {
             connect_timeout: Duration::from_millis(or_default("GRPC_CONNECT_TIMEOUT_MS", 1000)?),
             request_timeout: Duration::from_millis(or_default("GRPC_REQUEST_TIMEOUT_MS", 3000)?),
             max_retries: or_default("GRPC_MAX_RETRIES", 2)?,
+            discovery_interval: Duration::from_millis(or_default(
+                "GRPC_DISCOVERY_INTERVAL_MS",
+                1000,
+            )?),
         })
     }
 }
@@ -63,66 +74,91 @@ impl Default for ClientConfig {
             connect_timeout: Duration::from_secs(1),
             request_timeout: Duration::from_secs(3),
             max_retries: 2,
+            discovery_interval: Duration::from_secs(1),
         }
     }
 }
 
-/// Parses a backend URL such as `http://catalog:50051` into host and port.
-pub fn parse_backend_url(name: &'static str, url: &str) -> Result<(String, u16), ConfigError> {
+/// Parses a backend URL such as `http://catalog:50051` into host and port. A comma-separated list
+/// (`http://10.0.0.7:50051,http://10.0.0.8:50051`) names several replicas without DNS.
+pub fn parse_backend_url(name: &'static str, url: &str) -> Result<Vec<(String, u16)>, ConfigError> {
     let invalid = |reason: &str| ConfigError::Invalid {
         name,
         value: url.to_owned(),
         reason: reason.to_owned(),
     };
-    let uri: Uri = url.parse().map_err(|_| invalid("not a URL"))?;
-    if uri.scheme_str() != Some("http") {
-        return Err(invalid(
-            "must start with http:// (plaintext gRPC inside the cluster)",
-        ));
-    }
-    let host = uri
-        .host()
-        .ok_or_else(|| invalid("has no host"))?
-        .trim_matches(['[', ']'])
-        .to_owned();
-    let port = uri.port_u16().ok_or_else(|| invalid("has no port"))?;
-    Ok((host, port))
+    url.split(',')
+        .map(|one| {
+            let uri: Uri = one.trim().parse().map_err(|_| invalid("not a URL"))?;
+            if uri.scheme_str() != Some("http") {
+                return Err(invalid(
+                    "must start with http:// (plaintext gRPC inside the cluster)",
+                ));
+            }
+            let host = uri
+                .host()
+                .ok_or_else(|| invalid("has no host"))?
+                .trim_matches(['[', ']'])
+                .to_owned();
+            let port = uri.port_u16().ok_or_else(|| invalid("has no port"))?;
+            Ok((host, port))
+        })
+        .collect()
 }
 
-/// A lazily connecting, load-balanced channel to `host:port`. Never blocks: calls made while no
-/// address is known fail with `DEADLINE_EXCEEDED` after the request timeout.
-pub fn balanced_channel(host: String, port: u16, config: &ClientConfig) -> GrpcChannel {
+/// A lazily connecting channel balanced round-robin over every replica behind `targets`.
+///
+/// A background task re-resolves the targets every `discovery_interval` and health-checks each
+/// address (`grpc.health.v1`); only addresses that answer SERVING receive calls. So a replica that
+/// starts shutting down (it reports NOT_SERVING first) stops getting new calls, and a new replica
+/// gets its share as soon as it is ready. The task ends when the last clone of the channel is
+/// dropped. Never blocks: calls made while no replica is usable fail with `DEADLINE_EXCEEDED`
+/// after the request timeout.
+pub fn balanced_channel(targets: Vec<(String, u16)>, config: &ClientConfig) -> GrpcChannel {
     let (channel, changes) = Channel::balance_channel::<SocketAddr>(16);
-    let endpoint_config = config.clone();
+    let config_for_task = config.clone();
     tokio::spawn(async move {
-        let mut known = HashSet::new();
+        let config = config_for_task;
+        let mut health_channels: HashMap<SocketAddr, Channel> = HashMap::new();
+        let mut in_use: HashSet<SocketAddr> = HashSet::new();
         loop {
-            match tokio::net::lookup_host((host.as_str(), port)).await {
-                Ok(addrs) => {
-                    let current: HashSet<SocketAddr> = addrs.collect();
-                    for addr in current.difference(&known) {
-                        let endpoint = Endpoint::from_shared(format!("http://{addr}"))
-                            .expect("a socket address is a valid URI")
-                            .connect_timeout(endpoint_config.connect_timeout)
-                            .timeout(endpoint_config.request_timeout)
-                            .tcp_nodelay(true);
-                        if changes.send(Change::Insert(*addr, endpoint)).await.is_err() {
-                            return; // every clone of the channel is gone
-                        }
-                    }
-                    for addr in known.difference(&current) {
-                        if changes.send(Change::Remove(*addr)).await.is_err() {
-                            return;
-                        }
-                    }
-                    known = current;
-                }
-                Err(e) => {
-                    tracing::warn!(%host, error = %e, "resolving backend failed; keeping known addresses")
+            if let Some(resolved) = resolve(&targets).await {
+                health_channels.retain(|addr, _| resolved.contains(addr));
+                for addr in &resolved {
+                    health_channels
+                        .entry(*addr)
+                        .or_insert_with(|| endpoint(*addr, &config).connect_lazy());
                 }
             }
+            let checks = health_channels.iter().map(|(addr, ch)| {
+                let ch = ch.clone();
+                async move { (*addr, check_serving(ch).await) }
+            });
+            let healthy: HashSet<SocketAddr> = join_all(checks)
+                .await
+                .into_iter()
+                .filter(|(_, ok)| *ok)
+                .map(|(addr, _)| addr)
+                .collect();
+            for addr in healthy.difference(&in_use) {
+                tracing::debug!(%addr, "backend replica ready: adding");
+                if changes
+                    .send(Change::Insert(*addr, endpoint(*addr, &config)))
+                    .await
+                    .is_err()
+                {
+                    return; // every clone of the channel is gone
+                }
+            }
+            for addr in in_use.difference(&healthy) {
+                tracing::debug!(%addr, "backend replica gone or not ready: removing");
+                if changes.send(Change::Remove(*addr)).await.is_err() {
+                    return;
+                }
+            }
+            in_use = healthy;
             tokio::select! {
-                () = tokio::time::sleep(RESOLVE_INTERVAL) => {}
+                () = tokio::time::sleep(config.discovery_interval) => {}
                 () = changes.closed() => return,
             }
         }
@@ -142,14 +178,57 @@ pub fn balanced_channel(host: String, port: u16, config: &ClientConfig) -> GrpcC
     })
 }
 
-/// Connects to the backend named by a URL read from variable `name`.
+fn endpoint(addr: SocketAddr, config: &ClientConfig) -> Endpoint {
+    Endpoint::from_shared(format!("http://{addr}"))
+        .expect("a socket address is a valid URI")
+        .connect_timeout(config.connect_timeout)
+        .timeout(config.request_timeout)
+        .tcp_nodelay(true)
+}
+
+/// Every address the targets resolve to; `None` if none resolves (keep what is known).
+async fn resolve(targets: &[(String, u16)]) -> Option<HashSet<SocketAddr>> {
+    let mut all = HashSet::new();
+    let mut any_resolved = false;
+    for (host, port) in targets {
+        match tokio::net::lookup_host((host.as_str(), *port)).await {
+            Ok(addrs) => {
+                any_resolved = true;
+                all.extend(addrs);
+            }
+            Err(e) => tracing::warn!(%host, error = %e, "resolving backend failed"),
+        }
+    }
+    any_resolved.then_some(all)
+}
+
+/// Whether the replica at `addr` answers SERVING to a brief health check.
+pub async fn is_replica_serving(addr: SocketAddr) -> bool {
+    check_serving(endpoint(addr, &ClientConfig::default()).connect_lazy()).await
+}
+
+/// Asks one replica's health service, briefly.
+async fn check_serving(channel: Channel) -> bool {
+    use tonic_health::pb::{
+        HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+    };
+    let mut client = HealthClient::new(channel);
+    let check = client.check(HealthCheckRequest {
+        service: String::new(),
+    });
+    matches!(
+        tokio::time::timeout(HEALTH_CHECK_TIMEOUT, check).await,
+        Ok(Ok(response)) if response.get_ref().status == ServingStatus::Serving as i32
+    )
+}
+
+/// Connects to the backend(s) named by a URL read from variable `name`.
 pub fn channel_from_url(
     name: &'static str,
     url: &str,
     config: &ClientConfig,
 ) -> Result<GrpcChannel, ConfigError> {
-    let (host, port) = parse_backend_url(name, url)?;
-    Ok(balanced_channel(host, port, config))
+    Ok(balanced_channel(parse_backend_url(name, url)?, config))
 }
 
 /// Bounds every call, including the time spent waiting for a usable backend address, and reports
@@ -229,20 +308,20 @@ where
     })
 }
 
-/// Asks a backend's `grpc.health.v1` service whether it is serving.
+/// Whether a backend (any of its replicas) answers its `grpc.health.v1` check as serving, within
+/// a short bound so that a readiness probe never hangs.
 pub async fn is_serving(channel: GrpcChannel) -> bool {
     use tonic_health::pb::{
         HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
     };
-    match HealthClient::new(channel)
-        .check(HealthCheckRequest {
-            service: String::new(),
-        })
-        .await
-    {
-        Ok(response) => response.into_inner().status == ServingStatus::Serving as i32,
-        Err(_) => false,
-    }
+    let mut client = HealthClient::new(channel);
+    let check = client.check(HealthCheckRequest {
+        service: String::new(),
+    });
+    matches!(
+        tokio::time::timeout(HEALTH_CHECK_TIMEOUT, check).await,
+        Ok(Ok(response)) if response.get_ref().status == ServingStatus::Serving as i32
+    )
 }
 
 #[cfg(test)]
@@ -253,11 +332,11 @@ mod tests {
     fn backend_urls_need_http_scheme_host_and_port() {
         assert_eq!(
             parse_backend_url("X", "http://catalog:50051").unwrap(),
-            ("catalog".into(), 50051)
+            [("catalog".into(), 50051)]
         );
         assert_eq!(
-            parse_backend_url("X", "http://[::1]:7").unwrap(),
-            ("::1".into(), 7)
+            parse_backend_url("X", "http://[::1]:7, http://10.0.0.8:7").unwrap(),
+            [("::1".into(), 7), ("10.0.0.8".into(), 7)]
         );
         assert!(
             parse_backend_url("X", "https://catalog:50051")
@@ -297,7 +376,7 @@ mod tests {
             ..ClientConfig::default()
         };
         // Port 9 on loopback (discard) has no listener here: connection refused, never a hang.
-        let channel = balanced_channel("127.0.0.1".into(), 9, &config);
+        let channel = balanced_channel(vec![("127.0.0.1".into(), 9)], &config);
         assert!(!is_serving(channel).await);
     }
 }

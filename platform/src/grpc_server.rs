@@ -4,13 +4,13 @@
 use crate::{
     admin,
     health::Readiness,
-    shutdown::{self, Shutdown},
+    shutdown::{Shutdown, ShutdownPolicy},
     telemetry,
 };
 use futures::future::BoxFuture;
 use std::{
     task::{Context, Poll},
-    time::{Duration, Instant},
+    time::Instant,
 };
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -31,11 +31,11 @@ pub struct GrpcServer {
     pub name: &'static str,
     /// Full gRPC service names, e.g. `shop.catalog.v1.CatalogService`, reported by the health service.
     pub services: &'static [&'static str],
-    pub drain: Duration,
+    pub shutdown: ShutdownPolicy,
 }
 
 impl GrpcServer {
-    /// Serves `routes` until `shutdown`, then drains in-flight calls for at most `drain`.
+    /// Serves `routes` until `shutdown`, then stops as the shutdown policy says.
     pub async fn serve(
         self,
         routes: Routes,
@@ -66,14 +66,11 @@ impl GrpcServer {
             }))
             .layer(tower::layer::layer_fn(|inner| GrpcMetrics { inner }))
             .add_routes(routes)
-            .serve_with_incoming_shutdown(TcpListenerStream::new(listeners.main), {
-                let (shutdown, readiness) = (shutdown.clone(), readiness.clone());
-                async move {
-                    shutdown.wait().await;
-                    // Not-serving first, so health-checking balancers stop sending new calls.
-                    readiness.set_not_serving().await;
-                }
-            });
+            // Not-serving first, so health-checking balancers stop sending new calls.
+            .serve_with_incoming_shutdown(
+                TcpListenerStream::new(listeners.main),
+                self.shutdown.stop_accepting(shutdown.clone(), readiness.clone()),
+            );
 
         let admin = listeners.admin.map(|listener| {
             let router = admin::router(readiness.clone());
@@ -87,7 +84,7 @@ impl GrpcServer {
 
         readiness.set_serving().await;
         tracing::info!(service = self.name, %addr, "gRPC server listening");
-        shutdown::drain(self.name, server, &shutdown, self.drain).await?;
+        self.shutdown.run(self.name, server, &shutdown).await?;
         if let Some(admin) = admin {
             admin.abort();
         }

@@ -50,37 +50,93 @@ impl Shutdown {
     }
 }
 
-/// Runs `server` until it ends by itself or, after `shutdown`, for at most `drain` more.
-pub async fn drain<E>(
-    name: &str,
-    server: impl Future<Output = Result<(), E>>,
-    shutdown: &Shutdown,
-    drain: Duration,
-) -> anyhow::Result<()>
-where
-    E: std::error::Error + Send + Sync + 'static,
-{
-    tokio::pin!(server);
-    tokio::select! {
-        result = &mut server => return Ok(result?),
-        () = shutdown.wait() => {}
-    }
-    tracing::info!(
-        service = name,
-        drain_seconds = drain.as_secs(),
-        "draining in-flight requests"
-    );
-    match tokio::time::timeout(drain, server).await {
-        Ok(result) => {
-            tracing::info!(service = name, "drained, stopped");
-            Ok(result?)
+/// How a server stops after SIGTERM: turn not-ready, keep serving for `delay` so health-checking
+/// clients and load balancers stop sending, stop accepting, then give in-flight requests `drain`.
+#[derive(Debug, Clone, Copy)]
+pub struct ShutdownPolicy {
+    /// Serving while reporting not-ready (`SHUTDOWN_DELAY_SECONDS`). In Kubernetes the preStop
+    /// hook waits instead, so this can stay 0 there.
+    pub delay: Duration,
+    /// Longest wait for in-flight requests (`SHUTDOWN_DRAIN_SECONDS`).
+    pub drain: Duration,
+    /// `false` (`GRACEFUL_SHUTDOWN=false`) stops at once, dropping in-flight requests: only to
+    /// demonstrate why the graceful path matters.
+    pub graceful: bool,
+}
+
+impl Default for ShutdownPolicy {
+    fn default() -> Self {
+        Self {
+            delay: Duration::ZERO,
+            drain: Duration::from_secs(10),
+            graceful: true,
         }
-        Err(_) => {
+    }
+}
+
+impl ShutdownPolicy {
+    pub fn from_env() -> Result<Self, crate::ConfigError> {
+        use crate::config::or_default;
+        Ok(Self {
+            delay: Duration::from_secs_f64(or_default("SHUTDOWN_DELAY_SECONDS", 0.0f64)?.max(0.0)),
+            drain: Duration::from_secs_f64(or_default("SHUTDOWN_DRAIN_SECONDS", 10.0f64)?.max(0.0)),
+            graceful: or_default("GRACEFUL_SHUTDOWN", true)?,
+        })
+    }
+
+    /// Resolves when the server should stop accepting: after `shutdown`, not-ready, and the delay.
+    pub async fn stop_accepting(self, shutdown: Shutdown, readiness: crate::health::Readiness) {
+        shutdown.wait().await;
+        readiness.set_not_serving().await;
+        if self.graceful && !self.delay.is_zero() {
+            tracing::info!(
+                delay_ms = self.delay.as_millis() as u64,
+                "not ready; still serving until clients move away"
+            );
+            tokio::time::sleep(self.delay).await;
+        }
+    }
+
+    /// Runs `server` until it ends by itself or, after `shutdown`, until it has drained (at most
+    /// `delay + drain`), or at once when shutdown is not graceful.
+    pub async fn run<E>(
+        self,
+        name: &str,
+        server: impl Future<Output = Result<(), E>>,
+        shutdown: &Shutdown,
+    ) -> anyhow::Result<()>
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        tokio::pin!(server);
+        tokio::select! {
+            result = &mut server => return Ok(result?),
+            () = shutdown.wait() => {}
+        }
+        if !self.graceful {
             tracing::warn!(
                 service = name,
-                "drain period over, stopping with requests still in flight"
+                "GRACEFUL_SHUTDOWN=false: stopping at once, in-flight requests are dropped"
             );
-            Ok(())
+            return Ok(());
+        }
+        tracing::info!(
+            service = name,
+            drain_seconds = self.drain.as_secs_f64(),
+            "draining in-flight requests"
+        );
+        match tokio::time::timeout(self.delay + self.drain, server).await {
+            Ok(result) => {
+                tracing::info!(service = name, "drained, stopped");
+                Ok(result?)
+            }
+            Err(_) => {
+                tracing::warn!(
+                    service = name,
+                    "drain period over, stopping with requests still in flight"
+                );
+                Ok(())
+            }
         }
     }
 }

@@ -140,13 +140,15 @@ mod tests {
     fn w3c_trace_context_flows_from_incoming_headers_to_outgoing_calls() {
         global::set_text_map_propagator(TraceContextPropagator::new());
         let provider = SdkTracerProvider::builder().build();
-        let subscriber =
-            tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
         tracing::subscriber::with_default(subscriber, || {
             let mut incoming = http::HeaderMap::new();
             incoming.insert(
                 "traceparent",
-                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".parse().unwrap(),
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                    .parse()
+                    .unwrap(),
             );
             let server = tracing::info_span!("server");
             set_parent_from_headers(&server, &incoming);
@@ -157,8 +159,14 @@ mod tests {
             let mut outgoing = http::HeaderMap::new();
             inject_current_context(&mut outgoing);
             let traceparent = outgoing["traceparent"].to_str().unwrap();
-            assert!(traceparent.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"), "same trace: {traceparent}");
-            assert!(!traceparent.contains("00f067aa0ba902b7"), "a span of our own: {traceparent}");
+            assert!(
+                traceparent.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"),
+                "same trace: {traceparent}"
+            );
+            assert!(
+                !traceparent.contains("00f067aa0ba902b7"),
+                "a span of our own: {traceparent}"
+            );
         });
     }
 }

@@ -33,7 +33,7 @@ pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> 
     GrpcServer {
         name: "cart",
         services: &[SERVICE_NAME],
-        drain: config.server.drain,
+        shutdown: config.server.shutdown,
     }
     .serve(
         tonic::service::Routes::new(CartServiceServer::new(service)),

@@ -27,7 +27,7 @@ pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> 
     GrpcServer {
         name: "catalog",
         services: &[SERVICE_NAME],
-        drain: config.server.drain,
+        shutdown: config.server.shutdown,
     }
     .serve(routes, listeners, shutdown)
     .await

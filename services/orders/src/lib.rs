@@ -48,7 +48,7 @@ pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> 
     GrpcServer {
         name: "orders",
         services: &[SERVICE_NAME],
-        drain: config.server.drain,
+        shutdown: config.server.shutdown,
     }
     .serve(
         tonic::service::Routes::new(OrderServiceServer::new(service)),

@@ -23,7 +23,7 @@ pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> 
     GrpcServer {
         name: "payments",
         services: &[SERVICE_NAME],
-        drain: config.server.drain,
+        shutdown: config.server.shutdown,
     }
     .serve(
         tonic::service::Routes::new(PaymentServiceServer::new(service)),
