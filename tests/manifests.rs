@@ -1145,15 +1145,15 @@ fn network_policies_allow_every_call_the_shop_makes() {
                 );
             }
             // The database, whose URL is in a Secret.
-            if c.env.iter().flatten().any(|e| e.name == "DATABASE_URL") {
-                if let Some((to, target)) = target_of("postgres", 5432) {
-                    assert!(
-                        allowed(&policies, &Peer::Pod(&w.pod_labels), to, target),
-                        "{}: {} cannot reach postgres",
-                        r.name,
-                        w.name
-                    );
-                }
+            if c.env.iter().flatten().any(|e| e.name == "DATABASE_URL")
+                && let Some((to, target)) = target_of("postgres", 5432)
+            {
+                assert!(
+                    allowed(&policies, &Peer::Pod(&w.pod_labels), to, target),
+                    "{}: {} cannot reach postgres",
+                    r.name,
+                    w.name
+                );
             }
             // DNS, which every client needs to re-resolve its headless backends.
             let dns: Labels = [("k8s-app".to_owned(), "kube-dns".to_owned())].into();
