@@ -13,6 +13,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run one service on its own, exactly as its container does (configured by environment
+    /// variables: see docs/configuration.md). `shop run catalog healthcheck` probes a running one.
+    Run {
+        service: Service,
+        /// `healthcheck` to probe instead of serve.
+        args: Vec<String>,
+    },
     /// Start catalog, cart, orders, payments and the gateway; Ctrl-C stops them cleanly.
     Up {
         /// Directory of the SQLite databases (created if missing).
@@ -27,13 +34,70 @@ enum Command {
     },
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
-    let Command::Up {
-        data_dir,
-        host,
-        ephemeral_ports,
-    } = Cli::parse().command;
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Service {
+    Catalog,
+    Cart,
+    Orders,
+    Payments,
+    Gateway,
+}
+
+fn main() -> ExitCode {
+    use platform::binary::{Probe, run_with_args};
+    match Cli::parse().command {
+        Command::Run { service, args } => match service {
+            Service::Catalog => run_with_args(
+                "catalog",
+                Probe::Grpc,
+                catalog::Config::from_env,
+                catalog::serve,
+                &args,
+            ),
+            Service::Cart => run_with_args(
+                "cart",
+                Probe::Grpc,
+                cart::Config::from_env,
+                cart::serve,
+                &args,
+            ),
+            Service::Orders => run_with_args(
+                "orders",
+                Probe::Grpc,
+                orders::Config::from_env,
+                orders::serve,
+                &args,
+            ),
+            Service::Payments => run_with_args(
+                "payments",
+                Probe::Grpc,
+                payments::Config::from_env,
+                payments::serve,
+                &args,
+            ),
+            Service::Gateway => run_with_args(
+                "gateway",
+                Probe::Http,
+                gateway::Config::from_env,
+                gateway::serve,
+                &args,
+            ),
+        },
+        Command::Up {
+            data_dir,
+            host,
+            ephemeral_ports,
+        } => match tokio::runtime::Runtime::new() {
+            Ok(runtime) => runtime.block_on(up(data_dir, host, ephemeral_ports)),
+            Err(e) => {
+                eprintln!("cannot start the async runtime: {e}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+async fn up(data_dir: PathBuf, host: std::net::IpAddr, ephemeral_ports: bool) -> ExitCode {
     let _telemetry = match platform::telemetry::init("shop") {
         Ok(guard) => guard,
         Err(e) => {

@@ -38,6 +38,22 @@ where
     Fut: Future<Output = anyhow::Result<()>>,
 {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    run_with_args(name, probe, load, serve, &args)
+}
+
+/// [`run`] with the arguments given (`[]` or `["healthcheck"]`), for tools that embed a service.
+pub fn run_with_args<C, F, Fut>(
+    name: &'static str,
+    probe: Probe,
+    load: fn() -> Result<C, ConfigError>,
+    serve: F,
+    args: &[String],
+) -> ExitCode
+where
+    C: ServiceConfig,
+    F: FnOnce(Listeners, C, Shutdown) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {

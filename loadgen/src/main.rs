@@ -1,0 +1,58 @@
+//! `loadgen`: shoppers against the gateway. Goose's own options apply (see `loadgen --help`):
+//! `--host`, `-u/--users`, `-r/--hatch-rate`, `-t/--run-time`, `--running-metrics` ...
+//! Think time between steps: `LOADGEN_THINK_MS=min,max` (default 500,2000; `0,0` for none).
+
+use goose::prelude::*;
+use std::{process::ExitCode, time::Duration};
+
+fn think_time() -> Result<(Duration, Duration), String> {
+    let raw = std::env::var("LOADGEN_THINK_MS").unwrap_or_else(|_| "500,2000".into());
+    let parsed: Vec<u64> = raw
+        .split(',')
+        .map(|v| v.trim().parse())
+        .collect::<Result<_, _>>()
+        .map_err(|_| format!("LOADGEN_THINK_MS={raw:?}: expected min,max in ms"))?;
+    match parsed[..] {
+        [min, max] if min <= max => Ok((Duration::from_millis(min), Duration::from_millis(max))),
+        _ => Err(format!(
+            "LOADGEN_THINK_MS={raw:?}: expected min,max in ms with min <= max"
+        )),
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let think = match think_time() {
+        Ok(think) => think,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let attack = GooseAttack::initialize().and_then(|attack| {
+        attack
+            .register_scenario(loadgen::shopper_scenario(think)?)
+            .set_default(GooseDefault::Host, "http://127.0.0.1:8080")?
+            .set_default(GooseDefault::Users, 10)?
+            .set_default(GooseDefault::HatchRate, "2")?
+            .set_default(GooseDefault::RunTime, 60)?
+            .set_default(GooseDefault::RunningMetrics, 5)
+    });
+    let metrics = match attack {
+        Ok(attack) => attack.execute().await,
+        Err(e) => Err(e),
+    };
+    match metrics {
+        Ok(metrics) => {
+            println!(
+                "\n=== loadgen summary ===\n{}",
+                loadgen::Summary::from_metrics(&metrics)
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("load test failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

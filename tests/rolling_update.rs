@@ -1,0 +1,259 @@
+//! Zero downtime, proven with real processes: the gateway, orders and payments, and two replicas
+//! each of catalog and cart, every one a separate `shop run <service>` process, under load from
+//! the load generator. Each catalog and cart replica is replaced the way a Kubernetes rolling update
+//! does it (start the new one, wait until it is ready, SIGTERM the old one), and every request is
+//! counted. The negative control repeats it with graceful shutdown disabled and must see failures,
+//! so the first test passes because of the mechanism, not by luck.
+
+use platform::grpc_client::is_replica_serving;
+use std::{
+    net::SocketAddr,
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+/// How clients find replicas, and how long a stopping replica keeps serving while not ready.
+const DISCOVERY_INTERVAL_MS: &str = "200";
+const SHUTDOWN_DELAY_SECONDS: &str = "2";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn urls(ports: &[u16]) -> String {
+    ports
+        .iter()
+        .map(|p| format!("http://127.0.0.1:{p}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The ports of a service's replicas: two in use and one spare, as a surge slot.
+struct Slots([u16; 3]);
+
+impl Slots {
+    fn new() -> Self {
+        Slots([free_port(), free_port(), free_port()])
+    }
+    fn urls(&self) -> String {
+        urls(&self.0)
+    }
+}
+
+struct Topology {
+    dir: tempfile::TempDir,
+    graceful: bool,
+    catalog: Slots,
+    cart: Slots,
+    orders: u16,
+    payments: u16,
+    gateway: u16,
+}
+
+impl Topology {
+    fn new(graceful: bool) -> Self {
+        Topology {
+            dir: tempfile::tempdir().unwrap(),
+            graceful,
+            catalog: Slots::new(),
+            cart: Slots::new(),
+            orders: free_port(),
+            payments: free_port(),
+            gateway: free_port(),
+        }
+    }
+
+    fn database(&self, service: &str) -> String {
+        format!("sqlite://{}/{service}.db", self.dir.path().display())
+    }
+
+    /// `shop run <service>` listening on `port`, configured like its container.
+    fn spawn(&self, service: &str, port: u16) -> Child {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_shop"));
+        command
+            .args(["run", service])
+            .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
+            .env("ADMIN_ADDR", "127.0.0.1:0")
+            .env("RUST_LOG", "warn")
+            .env("GRPC_DISCOVERY_INTERVAL_MS", DISCOVERY_INTERVAL_MS)
+            .env("SHUTDOWN_DELAY_SECONDS", SHUTDOWN_DELAY_SECONDS)
+            .env("SHUTDOWN_DRAIN_SECONDS", "10")
+            .env("GRACEFUL_SHUTDOWN", self.graceful.to_string())
+            .env("CATALOG_URL", self.catalog.urls())
+            .env("CART_URL", self.cart.urls())
+            .env("ORDERS_URL", urls(&[self.orders]))
+            .env("PAYMENTS_URL", urls(&[self.payments]))
+            .env("JWT_SECRET", "rolling-update-test-secret-0123456789")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        if service != "gateway" {
+            command.env("DATABASE_URL", self.database(service));
+        }
+        command.spawn().expect("spawning `shop run`")
+    }
+}
+
+/// Waits until a gRPC replica reports SERVING. The bound only turns a hang into a failure.
+async fn wait_serving(port: u16) {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while !is_replica_serving(addr).await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "replica on {port} never became ready"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn wait_gateway_ready(port: u16) {
+    let http = reqwest::Client::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(r) = http
+            .get(format!("http://127.0.0.1:{port}/readyz"))
+            .send()
+            .await
+            && r.status() == 200
+        {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "gateway never became ready"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// SIGTERM, then wait for the exit; returns the exit code.
+async fn terminate(mut child: Child) -> Option<i32> {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    tokio::task::spawn_blocking(move || child.wait().unwrap().code())
+        .await
+        .unwrap()
+}
+
+/// How many checkouts the gateway has answered, from its own metrics.
+async fn checkouts_done(gateway: u16) -> usize {
+    let text = reqwest::get(format!("http://127.0.0.1:{gateway}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .filter(|l| {
+            l.starts_with("http_requests_total{") && l.contains("route=\"/api/v1/checkout\"")
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as usize
+}
+
+struct Outcome {
+    summary: loadgen::Summary,
+    exit_codes: Vec<Option<i32>>,
+}
+
+/// Starts the topology, runs shoppers against the gateway, replaces every catalog and cart
+/// replica one at a time, and reports what the shoppers saw.
+async fn replace_replicas_under_load(graceful: bool) -> Outcome {
+    let t = Topology::new(graceful);
+    // One at a time at first: replicas of a service share its database, and its migrations.
+    let mut catalog = vec![t.spawn("catalog", t.catalog.0[0])];
+    wait_serving(t.catalog.0[0]).await;
+    catalog.push(t.spawn("catalog", t.catalog.0[1]));
+    let mut cart = vec![t.spawn("cart", t.cart.0[0])];
+    wait_serving(t.cart.0[0]).await;
+    cart.push(t.spawn("cart", t.cart.0[1]));
+    let others = [
+        t.spawn("payments", t.payments),
+        t.spawn("orders", t.orders),
+        t.spawn("gateway", t.gateway),
+    ];
+    for port in [t.catalog.0[1], t.cart.0[1], t.payments, t.orders] {
+        wait_serving(port).await;
+    }
+    wait_gateway_ready(t.gateway).await;
+
+    let host = format!("http://127.0.0.1:{}", t.gateway);
+    let config = loadgen::quiet_config(&host, 12, Duration::from_secs(24));
+    let load = tokio::spawn(async move {
+        loadgen::attack(config, (Duration::ZERO, Duration::ZERO))
+            .unwrap()
+            .execute()
+            .await
+            .unwrap()
+    });
+    // Replace only once shoppers are checking out, so every path is under load.
+    while checkouts_done(t.gateway).await < 20 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // The rolling update: surge one new replica into the spare slot, retire the oldest, repeat.
+    let mut exit_codes = Vec::new();
+    for (service, slots, replicas) in [
+        ("catalog", &t.catalog, &mut catalog),
+        ("cart", &t.cart, &mut cart),
+    ] {
+        let [first, _second, spare] = slots.0;
+        for new_port in [spare, first] {
+            let new = t.spawn(service, new_port);
+            wait_serving(new_port).await;
+            let old = replicas.remove(0);
+            exit_codes.push(terminate(old).await);
+            replicas.push(new);
+        }
+    }
+
+    let metrics = load.await.unwrap();
+    for child in catalog.into_iter().chain(cart).chain(others) {
+        terminate(child).await;
+    }
+    Outcome {
+        summary: loadgen::Summary::from_metrics(&metrics),
+        exit_codes,
+    }
+}
+
+#[tokio::test]
+async fn rolling_update_with_graceful_shutdown_fails_no_request() {
+    let outcome = replace_replicas_under_load(true).await;
+    let summary = &outcome.summary;
+    println!("graceful shutdown, four replicas replaced under load:\n{summary}");
+    assert!(
+        summary.requests >= 2000,
+        "enough load to mean something: {} requests",
+        summary.requests
+    );
+    assert_eq!(summary.failures, 0, "no request may fail:\n{summary}");
+    assert!(
+        outcome.exit_codes.iter().all(|c| *c == Some(0)),
+        "replicas exit 0: {:?}",
+        outcome.exit_codes
+    );
+}
+
+#[tokio::test]
+async fn rolling_update_without_graceful_shutdown_fails_requests() {
+    let outcome = replace_replicas_under_load(false).await;
+    let summary = &outcome.summary;
+    println!("GRACEFUL_SHUTDOWN=false, four replicas replaced under load:\n{summary}");
+    assert!(
+        summary.requests >= 2000,
+        "enough load to mean something: {} requests",
+        summary.requests
+    );
+    assert!(
+        summary.failures > 0,
+        "the negative control must show failed requests:\n{summary}"
+    );
+}
