@@ -390,13 +390,18 @@ fn port_of_addr(addr: &str) -> i32 {
         .unwrap_or_else(|| panic!("no port in address {addr:?}"))
 }
 
+/// How long the process may take after SIGTERM: the not-ready delay plus the drain.
 fn drain_seconds(r: &Render, c: &Container) -> i64 {
-    env_value(r, c, "SHUTDOWN_DRAIN_SECONDS")
-        .map(|v| {
-            v.parse()
-                .unwrap_or_else(|_| panic!("SHUTDOWN_DRAIN_SECONDS={v:?} is not a number"))
-        })
-        .unwrap_or(DEFAULT_DRAIN_SECONDS)
+    let seconds = |name: &str, default: i64| {
+        env_value(r, c, name)
+            .map(|v| {
+                v.parse::<f64>()
+                    .unwrap_or_else(|_| panic!("{name}={v:?} is not a number"))
+                    .ceil() as i64
+            })
+            .unwrap_or(default)
+    };
+    seconds("SHUTDOWN_DELAY_SECONDS", 0) + seconds("SHUTDOWN_DRAIN_SECONDS", DEFAULT_DRAIN_SECONDS)
 }
 
 fn probes(c: &Container) -> [(&'static str, Option<&Probe>); 3] {
