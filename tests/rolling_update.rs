@@ -73,11 +73,15 @@ impl Topology {
 
     /// `shop run <service>` listening on `port`, configured like its container.
     fn spawn(&self, service: &str, port: u16) -> Child {
+        self.spawn_with_admin(service, port, 0)
+    }
+
+    fn spawn_with_admin(&self, service: &str, port: u16, admin_port: u16) -> Child {
         let mut command = Command::new(env!("CARGO_BIN_EXE_shop"));
         command
             .args(["run", service])
             .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
-            .env("ADMIN_ADDR", "127.0.0.1:0")
+            .env("ADMIN_ADDR", format!("127.0.0.1:{admin_port}"))
             .env("RUST_LOG", "warn")
             .env("GRPC_DISCOVERY_INTERVAL_MS", DISCOVERY_INTERVAL_MS)
             .env("SHUTDOWN_DELAY_SECONDS", SHUTDOWN_DELAY_SECONDS)
@@ -221,6 +225,74 @@ async fn replace_replicas_under_load(graceful: bool) -> Outcome {
     Outcome {
         summary: loadgen::Summary::from_metrics(&metrics),
         exit_codes,
+    }
+}
+
+/// How many GetProduct calls a replica has answered, from its own admin `/metrics`.
+async fn get_product_calls(admin_port: u16) -> usize {
+    let text = reqwest::get(format!("http://127.0.0.1:{admin_port}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .filter(|l| {
+            l.starts_with("grpc_server_handled_total{") && l.contains("CatalogService/GetProduct")
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as usize
+}
+
+#[tokio::test]
+async fn calls_from_one_client_reach_every_replica() {
+    use shop_proto::catalog::v1::{
+        GetProductRequest, catalog_service_client::CatalogServiceClient,
+    };
+    let t = Topology::new(true);
+    let admin_ports = [free_port(), free_port(), free_port()];
+    let mut replicas = vec![t.spawn_with_admin("catalog", t.catalog.0[0], admin_ports[0])];
+    wait_serving(t.catalog.0[0]).await; // the first one migrates and seeds the shared database
+    for i in 1..3 {
+        replicas.push(t.spawn_with_admin("catalog", t.catalog.0[i], admin_ports[i]));
+    }
+    for port in t.catalog.0 {
+        wait_serving(port).await;
+    }
+
+    // One client, one channel: the same code the gateway and orders use for every backend.
+    let config = platform::grpc_client::ClientConfig {
+        discovery_interval: Duration::from_millis(100),
+        ..Default::default()
+    };
+    let channel =
+        platform::grpc_client::channel_from_url("CATALOG_URL", &t.catalog.urls(), &config).unwrap();
+    let mut catalog = CatalogServiceClient::new(channel);
+    // Wait until discovery has health-checked all three (each then takes part in balancing).
+    let mut calls = 0;
+    loop {
+        catalog
+            .get_product(GetProductRequest {
+                id: "chef-knife".into(),
+            })
+            .await
+            .unwrap();
+        calls += 1;
+        let mut served = Vec::new();
+        for port in admin_ports {
+            served.push(get_product_calls(port).await);
+        }
+        if served.iter().all(|n| *n > 0) {
+            println!("{calls} calls over one channel, served per replica: {served:?}");
+            break;
+        }
+        assert!(
+            calls < 300,
+            "after {calls} calls some replica got none: {served:?}"
+        );
+    }
+    for child in replicas {
+        assert_eq!(terminate(child).await, Some(0));
     }
 }
 

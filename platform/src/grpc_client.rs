@@ -106,7 +106,8 @@ pub fn parse_backend_url(name: &'static str, url: &str) -> Result<Vec<(String, u
         .collect()
 }
 
-/// A lazily connecting channel balanced round-robin over every replica behind `targets`.
+/// A lazily connecting channel that spreads calls over every replica behind `targets` (tower's
+/// power-of-two-choices balancer: of two random replicas, the one with fewer calls in flight).
 ///
 /// A background task re-resolves the targets every `discovery_interval` and health-checks each
 /// address (`grpc.health.v1`); only addresses that answer SERVING receive calls. So a replica that
