@@ -253,8 +253,8 @@ async fn calls_from_one_client_reach_every_replica() {
     let admin_ports = [free_port(), free_port(), free_port()];
     let mut replicas = vec![t.spawn_with_admin("catalog", t.catalog.0[0], admin_ports[0])];
     wait_serving(t.catalog.0[0]).await; // the first one migrates and seeds the shared database
-    for i in 1..3 {
-        replicas.push(t.spawn_with_admin("catalog", t.catalog.0[i], admin_ports[i]));
+    for (port, admin_port) in t.catalog.0.into_iter().zip(admin_ports).skip(1) {
+        replicas.push(t.spawn_with_admin("catalog", port, admin_port));
     }
     for port in t.catalog.0 {
         wait_serving(port).await;

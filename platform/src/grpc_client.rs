@@ -1,4 +1,4 @@
-//! gRPC client channels: connect and request timeouts, client-side round-robin over every address
+//! gRPC client channels: connect and request timeouts, client-side load balancing over every address
 //! a backend's DNS name resolves to (a Kubernetes headless Service lists one per ready pod, and a
 //! plain connection would pin all calls to one of them), W3C trace context injection, and bounded
 //! retries of idempotent calls.
