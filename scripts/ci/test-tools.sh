@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# What scripts/test.sh needs beyond a bare Rust image (the build pod's rust:*-slim): cargo-nextest
+# (JUnit XML for Jenkins) and `kill` (procps; the shutdown tests signal the real binary). Skips what
+# is there. kubectl, which tests/manifests.rs runs, comes from the pod's init container ($KUBECTL).
+set -euo pipefail
+
+NEXTEST_VERSION=${NEXTEST_VERSION:-0.9.143}
+usage() { echo "usage: $0   env: NEXTEST_VERSION (default $NEXTEST_VERSION)"; }
+[[ $# -eq 0 ]] || { usage; [[ $1 == -h || $1 == --help ]]; exit; }
+
+step() { echo "==> $*"; }
+
+install_procps() {
+  step "kill (procps)"
+  if [[ -x /bin/kill || -x /usr/bin/kill ]]; then echo "    already installed"; return; fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends procps >/dev/null
+}
+
+# From crates.io with its locked dependencies: a few minutes in a fresh pod.
+install_nextest() {
+  step "cargo-nextest $NEXTEST_VERSION"
+  if cargo nextest --version >/dev/null 2>&1; then echo "    already installed: $(cargo nextest --version | head -n1)"; return; fi
+  cargo install cargo-nextest --locked --version "$NEXTEST_VERSION"
+}
+
+install_procps
+install_nextest
