@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod binary;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod errors;

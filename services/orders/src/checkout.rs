@@ -13,7 +13,6 @@ use shop_proto::{
     catalog::v1::{GetProductRequest, Money, catalog_service_client::CatalogServiceClient},
     payments::v1::{ChargeRequest, CreditCard, payment_service_client::PaymentServiceClient},
 };
-use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 use tonic::{Code, Status};
 
 /// The services an order is made from.
@@ -100,9 +99,7 @@ impl Checkout {
             total_units,
             shipping,
             transaction_id,
-            created_at: OffsetDateTime::now_utc()
-                .format(&Rfc3339)
-                .unwrap_or_default(),
+            created_at: platform::clock::now_rfc3339(),
         };
         let order = self.store.insert(&order).await.map_err(storage)?;
 

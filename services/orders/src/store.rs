@@ -2,6 +2,7 @@
 
 use crate::domain::{Address, Order, OrderLine};
 use sqlx::{AnyPool, FromRow, migrate::Migrator};
+use std::collections::HashMap;
 
 pub static MIGRATOR: Migrator = sqlx::migrate!();
 
@@ -118,17 +119,36 @@ impl OrderStore {
 
     /// A user's orders, newest first.
     pub async fn list(&self, user_id: &str) -> sqlx::Result<Vec<Order>> {
-        let rows: Vec<OrderRow> = sqlx::query_as(&format!(
-            "SELECT {ORDER_COLUMNS} FROM orders WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 100"
+        const NEWEST: &str =
+            "FROM orders WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 100";
+        let rows: Vec<OrderRow> = sqlx::query_as(&format!("SELECT {ORDER_COLUMNS} {NEWEST}"))
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await?;
+        // The lines of all those orders in one query, not one query per order.
+        let lines: Vec<(String, String, String, i32, i64)> = sqlx::query_as(&format!(
+            "SELECT order_id, product_id, product_name, quantity, unit_units FROM order_lines \
+             WHERE order_id IN (SELECT id {NEWEST}) ORDER BY order_id, line_no"
         ))
         .bind(user_id)
         .fetch_all(&self.pool)
         .await?;
-        let mut orders = Vec::with_capacity(rows.len());
-        for row in rows {
-            orders.extend(self.with_lines(Some(row)).await?);
+        let mut by_order: HashMap<String, Vec<OrderLine>> = HashMap::new();
+        for (order_id, product_id, product_name, quantity, unit_units) in lines {
+            by_order.entry(order_id).or_default().push(OrderLine {
+                product_id,
+                product_name,
+                quantity,
+                unit_units,
+            });
         }
-        Ok(orders)
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let lines = by_order.remove(&row.id).unwrap_or_default();
+                order(row, lines)
+            })
+            .collect())
     }
 
     async fn with_lines(&self, row: Option<OrderRow>) -> sqlx::Result<Option<Order>> {
@@ -139,31 +159,36 @@ impl OrderStore {
         .bind(&row.id)
         .fetch_all(&self.pool)
         .await?;
-        Ok(Some(Order {
-            id: row.id,
-            user_id: row.user_id,
-            idempotency_key: row.idempotency_key,
-            lines: lines
-                .into_iter()
-                .map(|l| OrderLine {
-                    product_id: l.product_id,
-                    product_name: l.product_name,
-                    quantity: l.quantity,
-                    unit_units: l.unit_units,
-                })
-                .collect(),
-            currency_code: row.currency_code,
-            total_units: row.total_units,
-            shipping: Address {
-                name: row.ship_name,
-                street: row.ship_street,
-                city: row.ship_city,
-                postal_code: row.ship_postal_code,
-                country: row.ship_country,
-            },
-            transaction_id: row.transaction_id,
-            created_at: row.created_at,
-        }))
+        let lines = lines
+            .into_iter()
+            .map(|l| OrderLine {
+                product_id: l.product_id,
+                product_name: l.product_name,
+                quantity: l.quantity,
+                unit_units: l.unit_units,
+            })
+            .collect();
+        Ok(Some(order(row, lines)))
+    }
+}
+
+fn order(row: OrderRow, lines: Vec<OrderLine>) -> Order {
+    Order {
+        id: row.id,
+        user_id: row.user_id,
+        idempotency_key: row.idempotency_key,
+        lines,
+        currency_code: row.currency_code,
+        total_units: row.total_units,
+        shipping: Address {
+            name: row.ship_name,
+            street: row.ship_street,
+            city: row.ship_city,
+            postal_code: row.ship_postal_code,
+            country: row.ship_country,
+        },
+        transaction_id: row.transaction_id,
+        created_at: row.created_at,
     }
 }
 

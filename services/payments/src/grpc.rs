@@ -5,7 +5,7 @@ use crate::{
     store::{Charge, ChargeStore},
 };
 use shop_proto::payments::v1 as pb;
-use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+use time::OffsetDateTime;
 use tonic::{Request, Response, Status};
 
 pub struct PaymentsGrpc {
@@ -102,7 +102,7 @@ impl pb::payment_service_server::PaymentService for PaymentsGrpc {
             currency_code: amount.currency_code,
             amount_units: amount.units,
             card_last_four: digits[digits.len() - 4..].to_owned(),
-            created_at: now.format(&Rfc3339).unwrap_or_default(),
+            created_at: platform::clock::now_rfc3339(),
         };
         let recorded = self.store.record(charge).await.map_err(storage_error)?;
         tracing::info!(transaction_id = %recorded.transaction_id, amount = recorded.amount_units, "charged");
