@@ -99,7 +99,9 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
             );
             telemetry::set_parent_from_headers(&span, request.headers());
             span
-        }))
+        })
+        // 5xx answers are logged once, by ApiError (a not-ready /readyz is no error at all).
+        .on_failure(()))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(CatchPanicLayer::custom(|_| {
