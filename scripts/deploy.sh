@@ -28,7 +28,7 @@ check_tools() {
 
 # The services whose images scripts/build-images.sh builds: its line SERVICES=(...).
 read_services() {
-  read -ra SERVICES <<<"$(sed -n 's/^SERVICES=(\(.*\))$/\1/p' "$ROOT/scripts/build-images.sh")"
+  read -ra SERVICES <<<"$(sed -n 's/^\(SERVICES\|TOOLS\)=(\(.*\))$/\2/p' "$ROOT/scripts/build-images.sh" | tr '\n' ' ')"
   [[ ${#SERVICES[@]} -gt 0 ]] || { echo "error: no SERVICES=(...) in scripts/build-images.sh" >&2; exit 1; }
 }
 

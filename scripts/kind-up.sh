@@ -77,7 +77,7 @@ build_and_push() {
   step "building and pushing images tagged $TAG"
   REGISTRY=localhost:$REGISTRY_PORT TAG=$TAG DOCKER=$(command -v "$DOCKER") "$ROOT/scripts/build-images.sh"
   local svc services
-  read -ra services <<<"$(sed -n 's/^SERVICES=(\(.*\))$/\1/p' "$ROOT/scripts/build-images.sh")"
+  read -ra services <<<"$(sed -n 's/^\(SERVICES\|TOOLS\)=(\(.*\))$/\2/p' "$ROOT/scripts/build-images.sh" | tr '\n' ' ')"
   for svc in "${services[@]}"; do
     "$DOCKER" push "localhost:$REGISTRY_PORT/shop-$svc:$TAG"
   done

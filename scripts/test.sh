@@ -24,7 +24,7 @@ ensure_postgres() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
   fi
   local version
-  version=$(ls /usr/lib/postgresql | sort -n | tail -1)
+  version=$(find /usr/lib/postgresql -mindepth 1 -maxdepth 1 -printf "%f\n" | sort -n | tail -1)
   if ! pg_lsclusters -h | grep -q "^$version main .* online"; then
     step "PostgreSQL $version: starting the cluster"
     pg_ctlcluster "$version" main start

@@ -54,14 +54,21 @@ fn calls(name: &str) -> Vec<String> {
     found
 }
 
-/// The `SERVICES=(...)` line of scripts/build-images.sh: the one list of services.
+/// The `SERVICES=(...)` and `TOOLS=(...)` lines of scripts/build-images.sh: every image it builds.
 fn services() -> Vec<String> {
     let script = read("scripts/build-images.sh");
-    let line = script
-        .lines()
-        .find_map(|l| l.strip_prefix("SERVICES=(")?.strip_suffix(')'))
-        .expect("SERVICES=(...) in scripts/build-images.sh");
-    line.split_whitespace().map(str::to_owned).collect()
+    ["SERVICES=(", "TOOLS=("]
+        .iter()
+        .flat_map(|prefix| {
+            let line = script
+                .lines()
+                .find_map(|l| l.strip_prefix(prefix)?.strip_suffix(')'))
+                .unwrap_or_else(|| panic!("{prefix}...) in scripts/build-images.sh"));
+            line.split_whitespace()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 fn agent_pod() -> Pod {
@@ -199,7 +206,7 @@ fn the_test_stage_publishes_the_junit_file_nextest_writes() {
 }
 
 #[test]
-fn images_are_built_in_parallel_for_exactly_the_services_of_build_images() {
+fn images_are_built_in_parallel_for_exactly_the_images_of_build_images() {
     let text = jenkinsfile();
     let axis = text
         .split("name 'SERVICE'")
@@ -218,7 +225,7 @@ fn images_are_built_in_parallel_for_exactly_the_services_of_build_images() {
     assert_eq!(
         values,
         services(),
-        "the matrix must build every service of scripts/build-images.sh"
+        "the matrix must build every image of scripts/build-images.sh"
     );
 }
 

