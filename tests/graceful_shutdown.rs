@@ -1,48 +1,24 @@
 //! SIGTERM on a real `shop up` process: requests in flight complete, new ones are refused, the
 //! process exits 0.
 
-use std::{
-    io::{BufRead, BufReader},
-    process::{Command, Stdio},
-    time::Duration,
-};
+mod common;
+
+use std::{process::Command, time::Duration};
 
 #[tokio::test]
 async fn sigterm_lets_in_flight_requests_finish_and_exits_zero() {
     let data = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_shop"))
-        .args(["up", "--ephemeral-ports", "--data-dir"])
-        .arg(data.path())
-        // Every charge takes a while, so a checkout is surely in flight when the signal comes.
-        .env("PAYMENTS_ADDED_LATENCY_MS", "1500")
-        .env("SHUTDOWN_DRAIN_SECONDS", "20")
-        .env_remove("JWT_SECRET")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    let base = stdout
-        .lines()
-        .map(Result::unwrap)
-        .find_map(|line| {
-            line.strip_prefix("gateway listening on ")
-                .map(str::to_owned)
-        })
-        .expect("the shop prints the gateway URL");
-
+    // Every charge takes a while, so a checkout is surely in flight when the signal comes.
+    let (mut child, base) = common::start_shop_process(
+        data.path(),
+        &[
+            ("PAYMENTS_ADDED_LATENCY_MS", "1500"),
+            ("SHUTDOWN_DRAIN_SECONDS", "20"),
+        ],
+    )
+    .await;
     let http = reqwest::Client::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while http
-        .get(format!("{base}/readyz"))
-        .send()
-        .await
-        .map(|r| r.status() != 200)
-        .unwrap_or(true)
-    {
-        assert!(tokio::time::Instant::now() < deadline, "never ready");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
     let token: serde_json::Value = http
         .post(format!("{base}/api/v1/session"))
         .json(&serde_json::json!({"name": "Ann"}))

@@ -10,11 +10,11 @@ use opentelemetry_proto::tonic::{
     trace::v1::Span,
 };
 use serde_json::json;
+mod common;
+
 use std::{
-    io::{BufRead, BufReader},
-    process::{Command, Stdio},
+    process::Command,
     sync::{Arc, Mutex},
-    time::Duration,
 };
 use tonic::{Request, Response, Status};
 
@@ -71,37 +71,13 @@ async fn a_checkout_is_one_trace_across_the_gateway_and_the_services() {
     );
 
     let data = tempfile::tempdir().unwrap();
-    let mut shop = Command::new(env!("CARGO_BIN_EXE_shop"))
-        .args(["up", "--ephemeral-ports", "--data-dir"])
-        .arg(data.path())
-        .env(
-            "OTEL_EXPORTER_OTLP_ENDPOINT",
-            format!("http://{collector_addr}"),
-        )
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = BufReader::new(shop.stdout.take().unwrap())
-        .lines()
-        .map(Result::unwrap)
-        .find_map(|line| {
-            line.strip_prefix("gateway listening on ")
-                .map(str::to_owned)
-        })
-        .expect("the shop prints the gateway URL");
+    let endpoint = format!("http://{collector_addr}");
+    let (mut shop, base) = common::start_shop_process(
+        data.path(),
+        &[("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str())],
+    )
+    .await;
     let http = reqwest::Client::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while http
-        .get(format!("{base}/readyz"))
-        .send()
-        .await
-        .map(|r| r.status() != 200)
-        .unwrap_or(true)
-    {
-        assert!(tokio::time::Instant::now() < deadline, "never ready");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 
     let session: serde_json::Value = http
         .post(format!("{base}/api/v1/session"))

@@ -2,7 +2,7 @@
 
 use platform::{
     config::{self, ConfigError, ServerConfig},
-    grpc_client::{ClientConfig, parse_backend_url},
+    grpc_client::{ClientConfig, backend_url_from_env},
 };
 use std::{sync::LazyLock, time::Duration};
 
@@ -55,12 +55,6 @@ impl std::fmt::Debug for Config {
     }
 }
 
-fn backend_url(name: &'static str, default: &str) -> Result<String, ConfigError> {
-    let url = config::or_default(name, default.to_owned())?;
-    parse_backend_url(name, &url)?;
-    Ok(url)
-}
-
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_env_with_secret(None)
@@ -82,9 +76,9 @@ impl Config {
         }
         Ok(Self {
             server: ServerConfig::http_from_env(DEFAULT_PORT)?,
-            catalog_url: backend_url("CATALOG_URL", "http://127.0.0.1:50051")?,
-            cart_url: backend_url("CART_URL", "http://127.0.0.1:50052")?,
-            orders_url: backend_url("ORDERS_URL", "http://127.0.0.1:50053")?,
+            catalog_url: backend_url_from_env("CATALOG_URL", "http://127.0.0.1:50051")?,
+            cart_url: backend_url_from_env("CART_URL", "http://127.0.0.1:50052")?,
+            orders_url: backend_url_from_env("ORDERS_URL", "http://127.0.0.1:50053")?,
             jwt_secret,
             token_ttl: Duration::from_secs(config::check(
                 "TOKEN_TTL_SECONDS",

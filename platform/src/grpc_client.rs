@@ -106,6 +106,13 @@ pub fn parse_backend_url(name: &'static str, url: &str) -> Result<Vec<(String, u
         .collect()
 }
 
+/// Reads the backend URL(s) in variable `name` (or `default`), checked as [`parse_backend_url`] does.
+pub fn backend_url_from_env(name: &'static str, default: &str) -> Result<String, ConfigError> {
+    let url = or_default(name, default.to_owned())?;
+    parse_backend_url(name, &url)?;
+    Ok(url)
+}
+
 /// A lazily connecting channel that spreads calls over every replica behind `targets` (tower's
 /// power-of-two-choices balancer: of two random replicas, the one with fewer calls in flight).
 ///

@@ -175,3 +175,31 @@ pub async fn expect_error(response: reqwest::Response, status: u16, code: &str) 
     assert!(!message.is_empty(), "the error says what is wrong");
     message
 }
+
+/// `shop up --ephemeral-ports` as a real process, with extra environment `env`; returns the
+/// process and the gateway's URL once the gateway says it is ready.
+pub async fn start_shop_process(
+    data_dir: &std::path::Path,
+    env: &[(&str, &str)],
+) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_shop"))
+        .args(["up", "--ephemeral-ports", "--data-dir"])
+        .arg(data_dir)
+        .envs(env.iter().copied())
+        .env_remove("JWT_SECRET")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawning `shop up`");
+    let base = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .map(Result::unwrap)
+        .find_map(|line| {
+            line.strip_prefix("gateway listening on ")
+                .map(str::to_owned)
+        })
+        .expect("the shop prints the gateway URL");
+    wait_until_ready(&reqwest::Client::new(), &base).await;
+    (child, base)
+}

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Run once by the postgres image's entrypoint, when the data directory is empty:
-# one database and one user (its owner) per service. Passwords come from the postgres-credentials Secret.
+# Run once by the postgres image's entrypoint, when the data directory is empty (Kubernetes and
+# compose.yaml both use this file):
+# one database and one user (its owner) per service. Passwords come from <SERVICE>_PASSWORD (the
+# postgres-credentials Secret in Kubernetes, the environment in compose.yaml).
 set -euo pipefail
 for svc in catalog cart orders payments; do
   password_var="${svc^^}_PASSWORD"

@@ -2,7 +2,7 @@
 
 use platform::{
     config::{self, ConfigError, ServerConfig},
-    grpc_client::{ClientConfig, parse_backend_url},
+    grpc_client::{ClientConfig, backend_url_from_env},
 };
 use std::sync::LazyLock;
 
@@ -32,8 +32,7 @@ pub struct Config {
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
-        let catalog_url = config::or_default("CATALOG_URL", "http://127.0.0.1:50051".to_owned())?;
-        parse_backend_url("CATALOG_URL", &catalog_url)?;
+        let catalog_url = backend_url_from_env("CATALOG_URL", "http://127.0.0.1:50051")?;
         Ok(Self {
             server: ServerConfig::grpc_from_env(DEFAULT_PORT)?,
             database_url: config::database_url_from_env("cart")?,

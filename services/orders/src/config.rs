@@ -2,7 +2,7 @@
 
 use platform::{
     config::{self, ConfigError, ServerConfig},
-    grpc_client::{ClientConfig, parse_backend_url},
+    grpc_client::{ClientConfig, backend_url_from_env},
 };
 use std::sync::LazyLock;
 
@@ -32,20 +32,14 @@ pub struct Config {
     pub client: ClientConfig,
 }
 
-fn backend_url(name: &'static str, default: &str) -> Result<String, ConfigError> {
-    let url = config::or_default(name, default.to_owned())?;
-    parse_backend_url(name, &url)?;
-    Ok(url)
-}
-
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(Self {
             server: ServerConfig::grpc_from_env(DEFAULT_PORT)?,
             database_url: config::database_url_from_env("orders")?,
-            catalog_url: backend_url("CATALOG_URL", "http://127.0.0.1:50051")?,
-            cart_url: backend_url("CART_URL", "http://127.0.0.1:50052")?,
-            payments_url: backend_url("PAYMENTS_URL", "http://127.0.0.1:50054")?,
+            catalog_url: backend_url_from_env("CATALOG_URL", "http://127.0.0.1:50051")?,
+            cart_url: backend_url_from_env("CART_URL", "http://127.0.0.1:50052")?,
+            payments_url: backend_url_from_env("PAYMENTS_URL", "http://127.0.0.1:50054")?,
             client: ClientConfig::from_env()?,
         })
     }
