@@ -15,6 +15,8 @@ use std::{
 /// How clients find replicas, and how long a stopping replica keeps serving while not ready.
 const DISCOVERY_INTERVAL_MS: &str = "200";
 const SHUTDOWN_DELAY_SECONDS: &str = "2";
+/// How many times every catalog and cart replica is replaced under load.
+const ROUNDS: usize = 2;
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -172,12 +174,12 @@ struct Outcome {
 async fn replace_replicas_under_load(graceful: bool) -> Outcome {
     let t = Topology::new(graceful);
     // One at a time at first: replicas of a service share its database, and its migrations.
-    let mut catalog = vec![t.spawn("catalog", t.catalog.0[0])];
+    let mut catalog = vec![(t.catalog.0[0], t.spawn("catalog", t.catalog.0[0]))];
     wait_serving(t.catalog.0[0]).await;
-    catalog.push(t.spawn("catalog", t.catalog.0[1]));
-    let mut cart = vec![t.spawn("cart", t.cart.0[0])];
+    catalog.push((t.catalog.0[1], t.spawn("catalog", t.catalog.0[1])));
+    let mut cart = vec![(t.cart.0[0], t.spawn("cart", t.cart.0[0]))];
     wait_serving(t.cart.0[0]).await;
-    cart.push(t.spawn("cart", t.cart.0[1]));
+    cart.push((t.cart.0[1], t.spawn("cart", t.cart.0[1])));
     let others = [
         t.spawn("payments", t.payments),
         t.spawn("orders", t.orders),
@@ -189,7 +191,7 @@ async fn replace_replicas_under_load(graceful: bool) -> Outcome {
     wait_gateway_ready(t.gateway).await;
 
     let host = format!("http://127.0.0.1:{}", t.gateway);
-    let config = loadgen::quiet_config(&host, 12, Duration::from_secs(24));
+    let config = loadgen::quiet_config(&host, 12, Duration::from_secs(45));
     let load = tokio::spawn(async move {
         loadgen::attack(config, (Duration::ZERO, Duration::ZERO))
             .unwrap()
@@ -202,24 +204,33 @@ async fn replace_replicas_under_load(graceful: bool) -> Outcome {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
-    // The rolling update: surge one new replica into the spare slot, retire the oldest, repeat.
+    // The rolling update, twice over: surge a new replica into the free slot, retire the oldest
+    // (whose slot becomes the free one), until every replica has been replaced two times.
     let mut exit_codes = Vec::new();
-    for (service, slots, replicas) in [
-        ("catalog", &t.catalog, &mut catalog),
-        ("cart", &t.cart, &mut cart),
-    ] {
-        let [first, _second, spare] = slots.0;
-        for new_port in [spare, first] {
-            let new = t.spawn(service, new_port);
-            wait_serving(new_port).await;
-            let old = replicas.remove(0);
-            exit_codes.push(terminate(old).await);
-            replicas.push(new);
+    for _ in 0..ROUNDS {
+        for (service, slots, replicas) in [
+            ("catalog", &t.catalog, &mut catalog),
+            ("cart", &t.cart, &mut cart),
+        ] {
+            for _ in 0..2 {
+                let used: Vec<u16> = replicas.iter().map(|(port, _)| *port).collect();
+                let new_port = *slots
+                    .0
+                    .iter()
+                    .find(|p| !used.contains(p))
+                    .expect("a free slot");
+                let new = t.spawn(service, new_port);
+                wait_serving(new_port).await;
+                let (_, old) = replicas.remove(0);
+                exit_codes.push(terminate(old).await);
+                replicas.push((new_port, new));
+            }
         }
     }
 
     let metrics = load.await.unwrap();
-    for child in catalog.into_iter().chain(cart).chain(others) {
+    let replicas = catalog.into_iter().chain(cart).map(|(_, child)| child);
+    for child in replicas.chain(others) {
         terminate(child).await;
     }
     Outcome {
@@ -300,7 +311,7 @@ async fn calls_from_one_client_reach_every_replica() {
 async fn rolling_update_with_graceful_shutdown_fails_no_request() {
     let outcome = replace_replicas_under_load(true).await;
     let summary = &outcome.summary;
-    println!("graceful shutdown, four replicas replaced under load:\n{summary}");
+    println!("graceful shutdown, eight replica replacements under load:\n{summary}");
     assert!(
         summary.requests >= 2000,
         "enough load to mean something: {} requests",
@@ -318,7 +329,7 @@ async fn rolling_update_with_graceful_shutdown_fails_no_request() {
 async fn rolling_update_without_graceful_shutdown_fails_requests() {
     let outcome = replace_replicas_under_load(false).await;
     let summary = &outcome.summary;
-    println!("GRACEFUL_SHUTDOWN=false, four replicas replaced under load:\n{summary}");
+    println!("GRACEFUL_SHUTDOWN=false, eight replica replacements under load:\n{summary}");
     assert!(
         summary.requests >= 2000,
         "enough load to mean something: {} requests",
