@@ -97,7 +97,8 @@ async fn fetch_product(state: &AppState, id: String) -> Result<catalog_pb::Produ
 
 /// Start a session as a guest: returns a bearer token for the cart, checkout and orders.
 #[utoipa::path(post, path = "/api/v1/session", tag = "session", request_body = NewSession,
-    responses((status = 201, body = SessionCreated), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = SessionCreated), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_session(
     State(state): State<AppState>,
     AppJson(body): AppJson<NewSession>,
@@ -154,7 +155,8 @@ async fn price(state: &AppState, cart: cart_pb::Cart) -> Result<Cart, ApiError> 
 /// Add a product to the cart (the quantity is added to what is there; at most 99 per product).
 #[utoipa::path(post, path = "/api/v1/cart/items", tag = "cart", security(("bearer" = [])), request_body = AddCartItem,
     responses((status = 200, body = Cart), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 404, description = "unknown product", body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 404, description = "unknown product", body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn add_cart_item(
     State(state): State<AppState>,
     user: User,
@@ -197,9 +199,11 @@ pub async fn remove_cart_item(
 /// Place an order from the cart. Retrying with the same `Idempotency-Key` returns the same order
 /// and never charges twice.
 #[utoipa::path(post, path = "/api/v1/checkout", tag = "orders", security(("bearer" = [])), request_body = CheckoutRequest,
-    params(("Idempotency-Key" = String, Header, description = "unique per checkout attempt, e.g. a UUID")),
+    params(("Idempotency-Key" = String, Header, min_length = 1, max_length = 200, pattern = r"^[!-~]+$",
+        description = "unique per checkout attempt, e.g. a UUID")),
     responses((status = 201, body = Order), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 402, description = "card declined", body = ErrorBody), (status = 409, description = "cart empty", body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
         (status = 503, body = ErrorBody)))]
 pub async fn checkout(
     State(state): State<AppState>,

@@ -78,7 +78,8 @@ pub struct ProductPage {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListProductsQuery {
-    /// 1 to 100; default 20.
+    /// 1 to 100; default (or 0) 20.
+    #[param(minimum = 0, maximum = 100)]
     pub page_size: Option<i32>,
     pub page_token: Option<String>,
     /// Only products of this category.
@@ -89,8 +90,10 @@ pub struct ListProductsQuery {
 #[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// Text to find in name, description or category (case-insensitive).
+    #[param(min_length = 1, max_length = 100, pattern = r"\S")]
     pub q: String,
-    /// 1 to 100; default 20.
+    /// 1 to 100; default (or 0) 20.
+    #[param(minimum = 0, maximum = 100)]
     pub limit: Option<i32>,
 }
 
@@ -102,7 +105,7 @@ pub struct SearchResults {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewSession {
     /// Your display name, 1 to 50 characters.
-    #[schema(example = "Ann")]
+    #[schema(example = "Ann", min_length = 1, max_length = 50, pattern = r"\S")]
     pub name: String,
 }
 
@@ -119,8 +122,8 @@ pub struct SessionCreated {
 pub struct AddCartItem {
     #[schema(example = "chef-knife")]
     pub product_id: String,
-    /// 1 to 99; added to what the cart already holds.
-    #[schema(example = 1)]
+    /// 1 to 99; added to what the cart already holds (the total must stay at most 99).
+    #[schema(example = 1, minimum = 1, maximum = 99)]
     pub quantity: i32,
 }
 
@@ -141,15 +144,15 @@ pub struct Cart {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Address {
-    #[schema(example = "Ann Example")]
+    #[schema(example = "Ann Example", min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: String,
-    #[schema(example = "1 Main St")]
+    #[schema(example = "1 Main St", min_length = 1, max_length = 200, pattern = r"\S")]
     pub street: String,
-    #[schema(example = "Springfield")]
+    #[schema(example = "Springfield", min_length = 1, max_length = 200, pattern = r"\S")]
     pub city: String,
-    #[schema(example = "12345")]
+    #[schema(example = "12345", min_length = 1, max_length = 200, pattern = r"\S")]
     pub postal_code: String,
-    #[schema(example = "US")]
+    #[schema(example = "US", min_length = 1, max_length = 200, pattern = r"\S")]
     pub country: String,
 }
 
