@@ -144,11 +144,26 @@ pub struct Cart {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Address {
-    #[schema(example = "Ann Example", min_length = 1, max_length = 200, pattern = r"\S")]
+    #[schema(
+        example = "Ann Example",
+        min_length = 1,
+        max_length = 200,
+        pattern = r"\S"
+    )]
     pub name: String,
-    #[schema(example = "1 Main St", min_length = 1, max_length = 200, pattern = r"\S")]
+    #[schema(
+        example = "1 Main St",
+        min_length = 1,
+        max_length = 200,
+        pattern = r"\S"
+    )]
     pub street: String,
-    #[schema(example = "Springfield", min_length = 1, max_length = 200, pattern = r"\S")]
+    #[schema(
+        example = "Springfield",
+        min_length = 1,
+        max_length = 200,
+        pattern = r"\S"
+    )]
     pub city: String,
     #[schema(example = "12345", min_length = 1, max_length = 200, pattern = r"\S")]
     pub postal_code: String,
