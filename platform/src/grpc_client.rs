@@ -217,17 +217,10 @@ pub async fn is_replica_serving(addr: SocketAddr) -> bool {
 
 /// Asks one replica's health service, briefly.
 async fn check_serving(channel: Channel) -> bool {
-    use tonic_health::pb::{
-        HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
-    };
-    let mut client = HealthClient::new(channel);
-    let check = client.check(HealthCheckRequest {
-        service: String::new(),
-    });
-    matches!(
-        tokio::time::timeout(HEALTH_CHECK_TIMEOUT, check).await,
-        Ok(Ok(response)) if response.get_ref().status == ServingStatus::Serving as i32
-    )
+    is_serving(BoxCloneSyncService::new(
+        channel.map_err(|e| ChannelError(Box::new(e))),
+    ))
+    .await
 }
 
 /// Connects to the backend(s) named by a URL read from variable `name`.
