@@ -148,20 +148,23 @@ async fn terminate(mut child: Child) -> Option<i32> {
         .unwrap()
 }
 
-/// How many checkouts the gateway has answered, from its own metrics.
-async fn checkouts_done(gateway: u16) -> usize {
-    let text = reqwest::get(format!("http://127.0.0.1:{gateway}/metrics"))
+/// The sum of a counter's series whose labels contain `label`, from `/metrics` on `port`.
+async fn counter(port: u16, metric: &str, label: &str) -> usize {
+    let text = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
         .await
         .unwrap()
         .text()
         .await
         .unwrap();
     text.lines()
-        .filter(|l| {
-            l.starts_with("http_requests_total{") && l.contains("route=\"/api/v1/checkout\"")
-        })
+        .filter(|l| l.starts_with(&format!("{metric}{{")) && l.contains(label))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .sum::<f64>() as usize
+}
+
+/// How many checkouts the gateway has answered, from its own metrics.
+async fn checkouts_done(gateway: u16) -> usize {
+    counter(gateway, "http_requests_total", "route=\"/api/v1/checkout\"").await
 }
 
 struct Outcome {
@@ -241,18 +244,12 @@ async fn replace_replicas_under_load(graceful: bool) -> Outcome {
 
 /// How many GetProduct calls a replica has answered, from its own admin `/metrics`.
 async fn get_product_calls(admin_port: u16) -> usize {
-    let text = reqwest::get(format!("http://127.0.0.1:{admin_port}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .filter(|l| {
-            l.starts_with("grpc_server_handled_total{") && l.contains("CatalogService/GetProduct")
-        })
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum::<f64>() as usize
+    counter(
+        admin_port,
+        "grpc_server_handled_total",
+        "CatalogService/GetProduct",
+    )
+    .await
 }
 
 #[tokio::test]
