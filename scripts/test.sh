@@ -1,48 +1,90 @@
 #!/usr/bin/env bash
-# Runs every test of the workspace against SQLite and a real PostgreSQL.
-# Usage: scripts/test.sh [extra cargo-nextest arguments]
+# Runs every test of the workspace: against SQLite always, and against a real PostgreSQL when one
+# is at hand. Usage: scripts/test.sh [extra cargo-nextest arguments]
 #
-# PostgreSQL: uses TEST_POSTGRES_URL if set; otherwise starts Debian's PostgreSQL on this machine
-# (installing it when run as root), because the storage and end-to-end tests run on both databases.
+# PostgreSQL, in this order: TEST_POSTGRES_URL if set; Debian's PostgreSQL on this machine (started,
+# and installed first when run as root with apt); otherwise the PostgreSQL runs are skipped and the
+# summary at the end says how to enable them. Under CI (CI=true) PostgreSQL is required.
+# Written for bash 3.2 and BSD tools too (macOS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+POSTGRES_IMAGE=$(sed -n 's/^POSTGRES_IMAGE=//p' k8s/versions.env)
+POSTGRES_LIB=${POSTGRES_LIB:-/usr/lib/postgresql} # where Debian installs PostgreSQL
+POSTGRES_SKIPPED=""
+
 step() { printf '\n==> %s\n' "$*"; }
 
-ensure_postgres() {
-  if [[ -n "${TEST_POSTGRES_URL:-}" ]]; then
-    step "PostgreSQL: using TEST_POSTGRES_URL"
-    return
-  fi
-  if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
-    if [[ $(id -u) -ne 0 ]]; then
-      echo "PostgreSQL is not installed and this is not root: install it or set TEST_POSTGRES_URL" >&2
-      exit 1
+# Prints why PostgreSQL is not available, or nothing once TEST_POSTGRES_URL is exported.
+local_postgres() {
+  if ! ls "$POSTGRES_LIB"/*/bin/postgres >/dev/null 2>&1; then
+    if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
+      echo "no PostgreSQL server on this machine (and no root apt-get to install one)"
+      return
     fi
-    step "PostgreSQL: installing Debian's postgresql"
-    apt-get update -qq
+    step "PostgreSQL: installing Debian's postgresql" >&2
+    apt-get update -qq >&2
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
   fi
-  local version
-  version=$(find /usr/lib/postgresql -mindepth 1 -maxdepth 1 -printf "%f\n" | sort -n | tail -1)
-  if ! pg_lsclusters -h | grep -q "^$version main .* online"; then
-    step "PostgreSQL $version: starting the cluster"
-    pg_ctlcluster "$version" main start
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "PostgreSQL is installed but this is not root: start it and set TEST_POSTGRES_URL"
+    return
   fi
-  step "PostgreSQL $version: setting the test password"
+  local dir version=""
+  for dir in "$POSTGRES_LIB"/*/; do version=$(basename "$dir"); done
+  if ! pg_lsclusters -h | grep -q "^$version main .* online"; then
+    step "PostgreSQL $version: starting the cluster" >&2
+    pg_ctlcluster "$version" main start >&2
+  fi
+  step "PostgreSQL $version: setting the test password" >&2
   su postgres -c "psql -q -c \"ALTER USER postgres PASSWORD 'postgres'\"" >/dev/null
   export TEST_POSTGRES_URL="postgres://postgres:postgres@127.0.0.1:5432/postgres"
 }
 
+ensure_postgres() {
+  if [[ -n ${TEST_POSTGRES_URL:-} ]]; then
+    step "PostgreSQL: using TEST_POSTGRES_URL"
+    return
+  fi
+  local why
+  why=$(local_postgres)
+  if [[ -z $why ]]; then
+    # local_postgres ran in a subshell: export its URL here.
+    export TEST_POSTGRES_URL="postgres://postgres:postgres@127.0.0.1:5432/postgres"
+    return
+  fi
+  if [[ ${CI:-} == true ]]; then
+    echo "error: CI=true requires PostgreSQL: $why" >&2
+    exit 1
+  fi
+  POSTGRES_SKIPPED=$why
+  step "PostgreSQL: $why; testing on SQLite only"
+}
+
 run_tests() {
+  # The binaries the process tests start (shop, loadgen) are built first.
+  step "cargo build --workspace --bins"
+  cargo build --workspace --bins --locked
   if cargo nextest --version >/dev/null 2>&1; then
     step "cargo nextest run --workspace ${*:-}"
     cargo nextest run --workspace "$@"
   else
-    step "cargo test --workspace (install cargo-nextest for JUnit output)"
+    step "cargo test --workspace (install cargo-nextest for JUnit output and faster runs)"
     cargo test --workspace
   fi
 }
 
+summary() {
+  [[ -z $POSTGRES_SKIPPED ]] && return
+  cat <<MSG
+
+NOTE: every test passed on SQLite, but the PostgreSQL runs were SKIPPED ($POSTGRES_SKIPPED).
+To run them too, start a PostgreSQL and point the tests at it, e.g. with Docker:
+  docker run -d --name shop-test-postgres -e POSTGRES_PASSWORD=postgres -p 5432:5432 $POSTGRES_IMAGE
+  TEST_POSTGRES_URL=postgres://postgres:postgres@127.0.0.1:5432/postgres scripts/test.sh
+MSG
+}
+
 ensure_postgres
 run_tests "$@"
+summary

@@ -15,8 +15,8 @@ pub struct ShopOptions {
     pub databases: Databases,
     /// Host to bind, e.g. 127.0.0.1.
     pub host: std::net::IpAddr,
-    /// Ports of gateway, catalog, cart, orders, payments, and the four admin ports; all 0 picks
-    /// free ports (tests).
+    /// Main and admin port of the gateway, catalog, cart, orders and payments; all 0 picks free
+    /// ports (tests).
     pub ports: Ports,
     /// Used when `JWT_SECRET` is not set.
     pub fallback_jwt_secret: String,
@@ -50,7 +50,7 @@ impl Databases {
 
 #[derive(Debug, Clone, Copy)]
 pub struct Ports {
-    pub gateway: u16,
+    pub gateway: (u16, u16),
     pub catalog: (u16, u16),
     pub cart: (u16, u16),
     pub orders: (u16, u16),
@@ -58,9 +58,9 @@ pub struct Ports {
 }
 
 impl Ports {
-    /// The documented defaults: gateway 8080, gRPC 50051-50054, admin 9091-9094.
+    /// The documented defaults: gateway 8080, gRPC 50051-50054, admin 9090-9094.
     pub const STANDARD: Ports = Ports {
-        gateway: 8080,
+        gateway: (8080, 9090),
         catalog: (50051, 9091),
         cart: (50052, 9092),
         orders: (50053, 9093),
@@ -68,7 +68,7 @@ impl Ports {
     };
     /// Free ports chosen by the OS.
     pub const EPHEMERAL: Ports = Ports {
-        gateway: 0,
+        gateway: (0, 0),
         catalog: (0, 0),
         cart: (0, 0),
         orders: (0, 0),
@@ -79,7 +79,7 @@ impl Ports {
 /// Addresses of a running shop.
 #[derive(Debug, Clone, Copy)]
 pub struct Addresses {
-    pub gateway: SocketAddr,
+    pub gateway: (SocketAddr, SocketAddr),
     pub catalog: (SocketAddr, SocketAddr),
     pub cart: (SocketAddr, SocketAddr),
     pub orders: (SocketAddr, SocketAddr),
@@ -99,7 +99,7 @@ async fn bind(host: std::net::IpAddr, port: u16, what: &str) -> anyhow::Result<T
         .with_context(|| format!("cannot listen on {host}:{port} for {what} (in use?)"))
 }
 
-async fn grpc_listeners(
+async fn listeners(
     host: std::net::IpAddr,
     (main, admin): (u16, u16),
     name: &str,
@@ -115,7 +115,7 @@ fn addrs(l: &Listeners) -> anyhow::Result<(SocketAddr, SocketAddr)> {
         l.main.local_addr()?,
         l.admin
             .as_ref()
-            .expect("gRPC services have an admin listener")
+            .expect("every server has an admin listener")
             .local_addr()?,
     ))
 }
@@ -139,16 +139,13 @@ fn url(addr: SocketAddr) -> String {
 /// drain period) come from the same environment variables as the separate binaries.
 pub async fn start(options: ShopOptions) -> anyhow::Result<RunningShop> {
     let host = options.host;
-    let catalog_l = grpc_listeners(host, options.ports.catalog, "catalog").await?;
-    let cart_l = grpc_listeners(host, options.ports.cart, "cart").await?;
-    let orders_l = grpc_listeners(host, options.ports.orders, "orders").await?;
-    let payments_l = grpc_listeners(host, options.ports.payments, "payments").await?;
-    let gateway_l = Listeners {
-        main: bind(host, options.ports.gateway, "gateway").await?,
-        admin: None,
-    };
+    let catalog_l = listeners(host, options.ports.catalog, "catalog").await?;
+    let cart_l = listeners(host, options.ports.cart, "cart").await?;
+    let orders_l = listeners(host, options.ports.orders, "orders").await?;
+    let payments_l = listeners(host, options.ports.payments, "payments").await?;
+    let gateway_l = listeners(host, options.ports.gateway, "gateway").await?;
     let addresses = Addresses {
-        gateway: gateway_l.main.local_addr()?,
+        gateway: addrs(&gateway_l)?,
         catalog: addrs(&catalog_l)?,
         cart: addrs(&cart_l)?,
         orders: addrs(&orders_l)?,
@@ -182,11 +179,7 @@ pub async fn start(options: ShopOptions) -> anyhow::Result<RunningShop> {
         faults: payments::Config::from_env()?.faults,
     };
     let gateway_config = gateway::Config {
-        server: ServerConfig {
-            listen_addr: addresses.gateway,
-            admin_addr: None,
-            shutdown: policy,
-        },
+        server: server(&gateway_l, policy)?,
         catalog_url: url(addresses.catalog.0),
         cart_url: url(addresses.cart.0),
         orders_url: url(addresses.orders.0),
@@ -250,7 +243,36 @@ impl Server {
     }
 }
 
+impl Addresses {
+    /// Every server's admin address.
+    pub fn admin(&self) -> [SocketAddr; 5] {
+        [
+            self.gateway.1,
+            self.catalog.1,
+            self.cart.1,
+            self.orders.1,
+            self.payments.1,
+        ]
+    }
+}
+
 impl RunningShop {
+    /// Waits until every server answers its admin `/readyz` (the whole shop can take traffic),
+    /// or `patience` has passed.
+    pub async fn wait_ready(&self, patience: std::time::Duration) -> anyhow::Result<()> {
+        let deadline = tokio::time::Instant::now() + patience;
+        for addr in self.addresses.admin() {
+            while !platform::admin::answers_ok(addr, "/readyz").await {
+                anyhow::ensure!(
+                    tokio::time::Instant::now() < deadline,
+                    "http://{addr}/readyz did not answer 200 within {patience:?}"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }
+        Ok(())
+    }
+
     /// Waits for the shop's shutdown (a signal, or a server that failed), then stops the servers
     /// one after another in dependency order, each draining its in-flight requests. Returns the
     /// first failure.

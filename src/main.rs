@@ -28,7 +28,7 @@ enum Command {
         /// Address to bind.
         #[arg(long, default_value = "127.0.0.1")]
         host: std::net::IpAddr,
-        /// Let the OS pick free ports instead of 8080 and 50051-50054 (used by tests).
+        /// Let the OS pick free ports instead of 8080, 50051-50054 and 9090-9094 (used by tests).
         #[arg(long)]
         ephemeral_ports: bool,
     },
@@ -128,20 +128,27 @@ async fn up(data_dir: PathBuf, host: std::net::IpAddr, ephemeral_ports: bool) ->
         }
     };
     shop.shutdown.trigger_on_signals();
+    if let Err(e) = shop.wait_ready(std::time::Duration::from_secs(60)).await {
+        tracing::error!("the shop did not become ready: {e:#}");
+        shop.shutdown.trigger();
+        let _ = shop.wait().await;
+        return ExitCode::FAILURE;
+    }
     let a = shop.addresses;
     println!(
         "\nThe shop is up.\n\
          \n  REST API      http://{g}/api/v1/products\
          \n  OpenAPI       http://{g}/api/v1/openapi.json\
-         \n  health        http://{g}/healthz  http://{g}/readyz\
-         \n  metrics       http://{g}/metrics\
+         \n  gateway admin http://{ga}/healthz  http://{ga}/readyz  http://{ga}/metrics\
          \n  catalog gRPC  {c}   (grpcurl -plaintext {c} list)   admin http://{ca}/metrics\
          \n  cart gRPC     {k}   admin http://{ka}/metrics\
          \n  orders gRPC   {o}   admin http://{oa}/metrics\
          \n  payments gRPC {p}   admin http://{pa}/metrics\
          \n\nTry: curl http://{g}/api/v1/products?page_size=3\nPress Ctrl-C to stop.\n\
-         gateway listening on http://{g}",
-        g = a.gateway,
+         gateway listening on http://{g}\n\
+         gateway admin on http://{ga}",
+        g = a.gateway.0,
+        ga = a.gateway.1,
         c = a.catalog.0,
         ca = a.catalog.1,
         k = a.cart.0,

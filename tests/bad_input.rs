@@ -194,26 +194,34 @@ async fn bad_requests_get_a_clear_json_error() {
     shop.stop().await;
 }
 
-#[tokio::test]
-async fn a_backend_that_is_down_gives_503_json_not_a_hang() {
-    // A port with nothing behind it: bind one, then close it.
+/// A second gateway in front of the shop's real cart and orders, whose catalog is down (a port
+/// with nothing behind it).
+async fn gateway_without_catalog(
+    shop: &TestShop,
+) -> (
+    String,
+    String,
+    platform::Shutdown,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+) {
     let closed = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .unwrap()
         .local_addr()
         .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let dead = format!("http://{closed}");
+    let main = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let admin = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", main.local_addr().unwrap());
+    let admin_url = format!("http://{}", admin.local_addr().unwrap());
     let config = gateway::Config {
         server: platform::config::ServerConfig {
-            listen_addr: listener.local_addr().unwrap(),
-            admin_addr: None,
+            listen_addr: main.local_addr().unwrap(),
+            admin_addr: Some(admin.local_addr().unwrap()),
             shutdown: Default::default(),
         },
-        catalog_url: dead.clone(),
-        cart_url: dead.clone(),
-        orders_url: dead,
+        catalog_url: format!("http://{closed}"),
+        cart_url: format!("http://{}", shop.addresses.cart.0),
+        orders_url: format!("http://{}", shop.addresses.orders.0),
         jwt_secret: "test-secret-test-secret-test-secret-0123".into(),
         token_ttl: std::time::Duration::from_secs(60),
         max_body_bytes: 65536,
@@ -225,26 +233,76 @@ async fn a_backend_that_is_down_gives_503_json_not_a_hang() {
     let shutdown = platform::Shutdown::new();
     let server = tokio::spawn(gateway::serve(
         platform::grpc_server::Listeners {
-            main: listener,
-            admin: None,
+            main,
+            admin: Some(admin),
         },
         config,
         shutdown.clone(),
     ));
+    (base, admin_url, shutdown, server)
+}
 
+#[tokio::test]
+async fn catalog_down_fails_only_the_routes_that_need_it_and_the_gateway_stays_ready() {
+    let shop = spawn_shop(Backend::Sqlite).await;
+    let (base, admin, shutdown, server) = gateway_without_catalog(&shop).await;
     let http = reqwest::Client::new();
+    wait_until_ready(&http, &admin).await;
+
+    // The routes that need the catalog: 503 JSON naming it, not a hang.
+    for path in ["/api/v1/products", "/api/v1/products/chef-knife"] {
+        let r = http.get(format!("{base}{path}")).send().await.unwrap();
+        let message = expect_error(r, 503, "backend_unavailable").await;
+        assert!(message.contains("catalog"), "names the backend: {message}");
+    }
+    // The gateway can still take traffic: it stays in the Service's endpoints.
+    let r = http.get(format!("{admin}/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), 200, "ready although the catalog is down");
+    // Routes that do not need the catalog keep working.
     let r = http
-        .get(format!("{base}/api/v1/products"))
+        .post(format!("{base}/api/v1/session"))
+        .json(&json!({"name": "Ann"}))
         .send()
         .await
         .unwrap();
-    let message = expect_error(r, 503, "backend_unavailable").await;
-    assert!(message.contains("unavailable"), "{message}");
-    let r = http.get(format!("{base}/readyz")).send().await.unwrap();
-    assert_eq!(r.status(), 503, "not ready while backends are down");
-    let r = http.get(format!("{base}/healthz")).send().await.unwrap();
-    assert_eq!(r.status(), 200, "but alive");
+    assert_eq!(r.status(), 201);
+    let token = r.json::<serde_json::Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = http
+        .get(format!("{base}/api/v1/cart"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "an empty cart needs no prices");
+    let r = http
+        .get(format!("{base}/api/v1/orders"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
 
     shutdown.trigger();
     server.await.unwrap().unwrap();
+    shop.stop().await;
+}
+
+#[tokio::test]
+async fn health_and_metrics_are_on_the_admin_port_only() {
+    let shop = spawn_shop(Backend::Sqlite).await;
+    for path in ["/healthz", "/readyz", "/metrics"] {
+        let r = shop.http.get(shop.url(path)).send().await.unwrap();
+        expect_error(r, 404, "not_found").await;
+        let r = shop
+            .http
+            .get(format!("{}{path}", shop.admin))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path} on the admin port");
+    }
+    shop.stop().await;
 }

@@ -9,7 +9,7 @@ use std::{process::Command, time::Duration};
 async fn sigterm_lets_in_flight_requests_finish_and_exits_zero() {
     let data = tempfile::tempdir().unwrap();
     // Every charge takes a while, so a checkout is surely in flight when the signal comes.
-    let (mut child, base) = common::start_shop_process(
+    let (mut child, base, admin) = common::start_shop_process(
         data.path(),
         &[
             ("PAYMENTS_ADDED_LATENCY_MS", "1500"),
@@ -56,7 +56,7 @@ async fn sigterm_lets_in_flight_requests_finish_and_exits_zero() {
     // Wait until the gateway reports the checkout in flight, then send SIGTERM.
     loop {
         let metrics = http
-            .get(format!("{base}/metrics"))
+            .get(format!("{admin}/metrics"))
             .send()
             .await
             .unwrap()
@@ -93,7 +93,11 @@ async fn sigterm_lets_in_flight_requests_finish_and_exits_zero() {
         .unwrap();
     assert_eq!(status.code(), Some(0), "exit code after SIGTERM");
     assert!(
-        http.get(format!("{base}/healthz")).send().await.is_err(),
+        http.get(format!("{base}/api/v1/products"))
+            .send()
+            .await
+            .is_err()
+            && http.get(format!("{admin}/healthz")).send().await.is_err(),
         "nothing listens any more"
     );
 }

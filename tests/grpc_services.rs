@@ -240,7 +240,7 @@ async fn metrics_and_openapi_are_served() {
 
     let metrics = shop
         .http
-        .get(shop.url("/metrics"))
+        .get(format!("{}/metrics", shop.admin))
         .send()
         .await
         .unwrap()

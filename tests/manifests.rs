@@ -35,13 +35,6 @@ const EXTERNAL_SECRETS: &[(&str, &str)] = &[
     ("overlays/production", "gateway-jwt"),
     ("overlays/production", "postgres-credentials"),
 ];
-/// Images not built by this project; each must be pinned to a version tag.
-const THIRD_PARTY_IMAGES: &[&str] = &[
-    "postgres",
-    "otel/opentelemetry-collector-contrib",
-    "jaegertracing/all-in-one",
-    "prom/prometheus",
-];
 
 /// What one shop binary reads and serves, from its crate.
 struct Binary {
@@ -90,7 +83,7 @@ fn binary(service: &str) -> Binary {
             default_port: 8080,
         },
         other => {
-            panic!("scripts/build-images.sh builds shop-{other}, which this test does not know")
+            panic!("services.txt lists {other}, which this test does not know")
         }
     }
 }
@@ -102,31 +95,101 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// SERVICES=(...) of scripts/build-images.sh: the shop's services, whose images it builds.
+/// One row of services.txt, the one list of what the shop deploys.
+#[derive(Debug, Clone)]
+struct ListedService {
+    name: String,
+    kind: String,
+    port: Option<u16>,
+    admin: Option<u16>,
+    database: bool,
+    calls: Vec<String>,
+}
+
+fn service_list() -> &'static Vec<ListedService> {
+    static LIST: OnceLock<Vec<ListedService>> = OnceLock::new();
+    LIST.get_or_init(|| {
+        let path = root().join("services.txt");
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+        let number =
+            |v: &str| (v != "-").then(|| v.parse().expect("a port number in services.txt"));
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                assert_eq!(f.len(), 6, "services.txt: 6 columns expected in {l:?}");
+                ListedService {
+                    name: f[0].to_owned(),
+                    kind: f[1].to_owned(),
+                    port: number(f[2]),
+                    admin: number(f[3]),
+                    database: f[4] == "yes",
+                    calls: f[5]
+                        .split(',')
+                        .filter(|c| *c != "-")
+                        .map(str::to_owned)
+                        .collect(),
+                }
+            })
+            .collect()
+    })
+}
+
+/// The shop's services (every row of services.txt that serves something).
 fn build_script_services() -> &'static Vec<String> {
     static SERVICES: OnceLock<Vec<String>> = OnceLock::new();
-    SERVICES.get_or_init(|| build_script_list("SERVICES"))
+    SERVICES.get_or_init(|| {
+        service_list()
+            .iter()
+            .filter(|s| s.kind != "tool")
+            .map(|s| s.name.clone())
+            .collect()
+    })
 }
 
-/// TOOLS=(...) of scripts/build-images.sh: images of tools that serve nothing (the load generator).
+/// Images of tools that serve nothing (the load generator).
 fn build_script_tools() -> &'static Vec<String> {
     static TOOLS: OnceLock<Vec<String>> = OnceLock::new();
-    TOOLS.get_or_init(|| build_script_list("TOOLS"))
+    TOOLS.get_or_init(|| {
+        service_list()
+            .iter()
+            .filter(|s| s.kind == "tool")
+            .map(|s| s.name.clone())
+            .collect()
+    })
 }
 
-fn build_script_list(name: &str) -> Vec<String> {
-    let path = root().join("scripts/build-images.sh");
-    let script = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    let line = script
-        .lines()
-        .find_map(|l| {
-            l.trim()
-                .strip_prefix(&format!("{name}=("))?
-                .strip_suffix(')')
+/// `KEY=value` lines of k8s/versions.env.
+fn versions() -> &'static BTreeMap<String, String> {
+    static VERSIONS: OnceLock<BTreeMap<String, String>> = OnceLock::new();
+    VERSIONS.get_or_init(|| {
+        let text =
+            std::fs::read_to_string(root().join("k8s/versions.env")).expect("k8s/versions.env");
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(|l| {
+                let (k, v) = l
+                    .split_once('=')
+                    .unwrap_or_else(|| panic!("versions.env: {l:?}"));
+                (k.to_owned(), v.to_owned())
+            })
+            .collect()
+    })
+}
+
+/// Third-party images, repository -> tag, from the `*_IMAGE` entries of k8s/versions.env.
+fn pinned_images() -> BTreeMap<String, String> {
+    versions()
+        .iter()
+        .filter(|(k, _)| k.ends_with("_IMAGE"))
+        .map(|(_, image)| {
+            let (repo, tag) = split_image(image);
+            (repo.to_owned(), tag.to_owned())
         })
-        .unwrap_or_else(|| panic!("no line {name}=(...) in {}", path.display()));
-    line.split_whitespace().map(str::to_owned).collect()
+        .collect()
 }
 
 /// One rendered kustomization: a name (e.g. `overlays/kind`, `base+postgres`) and its objects.
@@ -438,7 +501,7 @@ fn parse_url(url: &str) -> Option<(String, i32)> {
 // Tests
 
 #[test]
-fn every_overlay_deploys_every_service_the_build_script_builds() {
+fn every_overlay_deploys_every_listed_service() {
     for r in renders() {
         let deployed: BTreeSet<String> = r.shop_workloads().into_iter().map(|(s, _)| s).collect();
         for service in build_script_services() {
@@ -452,7 +515,7 @@ fn every_overlay_deploys_every_service_the_build_script_builds() {
 }
 
 #[test]
-fn every_image_is_built_by_the_build_script_or_a_pinned_third_party_one() {
+fn every_image_is_a_listed_service_or_a_third_party_one_pinned_in_versions_env() {
     for r in renders() {
         for w in r.workloads() {
             for c in w
@@ -477,7 +540,7 @@ fn every_image_is_built_by_the_build_script_or_a_pinned_third_party_one() {
                         assert!(
                             build_script_services().contains(&service)
                                 || build_script_tools().contains(&service),
-                            "{}: {}: image {image}: scripts/build-images.sh builds no shop-{service}",
+                            "{}: {}: image {image}: services.txt lists no {service}",
                             r.name,
                             w.id()
                         );
@@ -489,9 +552,11 @@ fn every_image_is_built_by_the_build_script_or_a_pinned_third_party_one() {
                             w.id()
                         );
                     }
-                    None => assert!(
-                        THIRD_PARTY_IMAGES.contains(&repo),
-                        "{}: {}: image {image} is neither shop-<service> nor a known third-party image",
+                    None => assert_eq!(
+                        pinned_images().get(repo),
+                        Some(&tag.to_owned()),
+                        "{}: {}: image {image} is neither shop-<service> nor the third-party image \
+                         pinned in k8s/versions.env",
                         r.name,
                         w.id()
                     ),
@@ -515,6 +580,14 @@ fn every_shop_container_has_three_probes_on_ports_and_paths_the_binary_serves() 
                 Some(listen),
                 "{at}: LISTEN_ADDR port {listen} is not a declared containerPort"
             );
+            // /healthz, /readyz and /metrics are on the admin port, for every binary.
+            let admin = env_literal(c, "ADMIN_ADDR").map_or(9090, |a| port_of_addr(&a));
+            assert_eq!(
+                w.declared_port(&IntOrString::Int(admin)),
+                Some(admin),
+                "{at}: admin port {admin} not declared"
+            );
+            assert_ne!(admin, listen, "{at}: the admin port is the public one");
             for (which, probe) in probes(c) {
                 let probe = probe.unwrap_or_else(|| panic!("{at}: no {which}"));
                 match bin.grpc_service {
@@ -549,8 +622,8 @@ fn every_shop_container_has_three_probes_on_ports_and_paths_the_binary_serves() 
                             .unwrap_or_else(|| panic!("{at}: {which} is not an httpGet probe"));
                         assert_eq!(
                             w.declared_port(&http.port),
-                            Some(listen),
-                            "{at}: {which} is not on port {listen}"
+                            Some(admin),
+                            "{at}: {which} is not on the admin port {admin}"
                         );
                         let expected = if which == "readinessProbe" {
                             "/readyz"
@@ -560,14 +633,6 @@ fn every_shop_container_has_three_probes_on_ports_and_paths_the_binary_serves() 
                         assert_eq!(http.path.as_deref(), Some(expected), "{at}: {which} path");
                     }
                 }
-            }
-            if bin.grpc_service.is_some() {
-                let admin = env_literal(c, "ADMIN_ADDR").map_or(9090, |a| port_of_addr(&a));
-                assert_eq!(
-                    w.declared_port(&IntOrString::Int(admin)),
-                    Some(admin),
-                    "{at}: admin port {admin} not declared"
-                );
             }
             // A draining pod reports not-serving; liveness must not kill it before the drain ends.
             let liveness = c.liveness_probe.as_ref().unwrap();
@@ -756,12 +821,47 @@ fn every_service_selects_the_pods_of_one_workload_and_targets_declared_ports() {
     }
 }
 
+/// The gateway Service's port that targets the gateway's public (API) port, never the admin one.
+fn assert_routes_to_the_public_api(r: &Render, at: &str, service: &str, port: &IntOrString) {
+    let services = r.all::<Service>("Service");
+    let svc = services
+        .iter()
+        .find(|s| s.metadata.name.as_deref() == Some(service))
+        .unwrap_or_else(|| panic!("{at}: backend Service {service} does not exist"));
+    let ports = svc.spec.as_ref().unwrap().ports.clone().unwrap_or_default();
+    let sp = ports
+        .iter()
+        .find(|p| match port {
+            IntOrString::Int(n) => p.port == *n,
+            IntOrString::String(name) => p.name.as_deref() == Some(name.as_str()),
+        })
+        .unwrap_or_else(|| panic!("{at}: Service {service} has no port {port:?}"));
+    let w = r
+        .workloads()
+        .into_iter()
+        .find(|w| w.name == service)
+        .unwrap_or_else(|| panic!("{at}: no workload {service}"));
+    let target = w
+        .declared_port(&sp.target_port.clone().unwrap_or(IntOrString::Int(sp.port)))
+        .unwrap_or_else(|| panic!("{at}: {service}'s targetPort is not declared"));
+    let listen = env_literal(w.container(), "LISTEN_ADDR").map_or(8080, |a| port_of_addr(&a));
+    assert_eq!(
+        target, listen,
+        "{at}: routes to port {target}, not the public API port {listen}"
+    );
+}
+
 #[test]
-fn the_ingress_routes_to_an_existing_service_port() {
+fn the_ingress_or_http_route_sends_only_the_api_to_the_gateway_through_traefik() {
     for r in renders() {
-        let services = r.all::<Service>("Service");
         let ingresses = r.all::<Ingress>("Ingress");
-        assert!(!ingresses.is_empty(), "{}: no Ingress", r.name);
+        let routes: Vec<&serde_yaml::Value> =
+            r.docs.iter().filter(|d| d["kind"] == "HTTPRoute").collect();
+        assert!(
+            !ingresses.is_empty() || !routes.is_empty(),
+            "{}: neither an Ingress nor an HTTPRoute",
+            r.name
+        );
         for ing in ingresses {
             let at = format!(
                 "{}: Ingress/{}",
@@ -771,38 +871,70 @@ fn the_ingress_routes_to_an_existing_service_port() {
             let spec = ing.spec.unwrap_or_else(|| panic!("{at}: no spec"));
             assert_eq!(
                 spec.ingress_class_name.as_deref(),
-                Some("nginx"),
-                "{at}: ingressClassName"
+                Some("traefik"),
+                "{at}: ingressClassName (k8s/ingress/traefik)"
             );
-            let backends = spec
+            let paths: Vec<_> = spec
                 .rules
                 .iter()
                 .flatten()
-                .flat_map(|rule| rule.http.iter().flat_map(|h| h.paths.iter()))
-                .filter_map(|p| p.backend.service.clone());
-            let mut count = 0;
-            for backend in backends {
-                count += 1;
-                let svc = services
-                    .iter()
-                    .find(|s| s.metadata.name.as_deref() == Some(backend.name.as_str()))
-                    .unwrap_or_else(|| {
-                        panic!("{at}: backend Service {} does not exist", backend.name)
-                    });
+                .flat_map(|rule| rule.http.iter().flat_map(|h| h.paths.clone()))
+                .collect();
+            assert!(!paths.is_empty(), "{at}: no paths");
+            for path in paths {
+                assert_eq!(path.path.as_deref(), Some("/api"), "{at}: routes only /api");
+                assert_eq!(path.path_type, "Prefix", "{at}: pathType");
+                let backend = path
+                    .backend
+                    .service
+                    .unwrap_or_else(|| panic!("{at}: no Service backend"));
                 let port = backend
                     .port
                     .unwrap_or_else(|| panic!("{at}: backend without port"));
-                let ports = svc.spec.as_ref().unwrap().ports.clone().unwrap_or_default();
-                assert!(
-                    ports
-                        .iter()
-                        .any(|p| p.name == port.name && port.name.is_some()
-                            || Some(p.port) == port.number),
-                    "{at}: Service {} has no port {port:?}",
-                    backend.name
-                );
+                let port = match (port.name, port.number) {
+                    (Some(name), _) => IntOrString::String(name),
+                    (None, Some(n)) => IntOrString::Int(n),
+                    _ => panic!("{at}: backend port has neither name nor number"),
+                };
+                assert_routes_to_the_public_api(r, &at, &backend.name, &port);
             }
-            assert!(count > 0, "{at}: no backend");
+        }
+        for route in routes {
+            let at = format!(
+                "{}: HTTPRoute/{}",
+                r.name,
+                route["metadata"]["name"].as_str().unwrap_or("")
+            );
+            let parent = &route["spec"]["parentRefs"][0];
+            let gateway = r
+                .docs
+                .iter()
+                .find(|d| d["kind"] == "Gateway" && d["metadata"]["name"] == parent["name"])
+                .unwrap_or_else(|| panic!("{at}: its parent Gateway is not in the render"));
+            assert_eq!(
+                gateway["spec"]["gatewayClassName"], "traefik",
+                "{at}: GatewayClass"
+            );
+            let listener = gateway["spec"]["listeners"]
+                .as_sequence()
+                .unwrap()
+                .iter()
+                .find(|l| l["name"] == parent["sectionName"])
+                .unwrap_or_else(|| panic!("{at}: no listener {:?}", parent["sectionName"]));
+            assert_eq!(
+                listener["port"].as_i64(),
+                Some(i64::from(traefik_web_entrypoint_port())),
+                "{at}: a Gateway listener's port is Traefik's entrypoint port"
+            );
+            for rule in route["spec"]["rules"].as_sequence().unwrap() {
+                for m in rule["matches"].as_sequence().unwrap() {
+                    assert_eq!(m["path"]["value"], "/api", "{at}: routes only /api");
+                }
+                for b in rule["backendRefs"].as_sequence().unwrap() {
+                    let port = IntOrString::Int(b["port"].as_i64().unwrap() as i32);
+                    assert_routes_to_the_public_api(r, &at, b["name"].as_str().unwrap(), &port);
+                }
+            }
         }
     }
 }
@@ -1196,23 +1328,27 @@ fn network_policies_allow_every_call_the_shop_makes() {
             });
             assert!(dns_allowed, "{}: {} may not reach DNS", r.name, w.name);
         }
-        // The ingress controller reaches the gateway on the port the Ingress backend targets.
+        // The ingress controller (namespace traefik) and the load generator reach the gateway on
+        // the port the Ingress backend targets.
         if let Some(gateway) = pods_of("gateway") {
             let (_, port) = target_of("gateway", 80).expect("Service gateway port 80");
             assert!(
-                allowed(&policies, &Peer::Namespace("ingress-nginx"), gateway, port),
-                "{}: ingress-nginx cannot reach the gateway",
+                allowed(&policies, &Peer::Namespace("traefik"), gateway, port),
+                "{}: Traefik cannot reach the gateway",
                 r.name
             );
+            if let Some(loadgen) = pods_of("loadgen") {
+                assert!(
+                    allowed(&policies, &Peer::Pod(loadgen), gateway, port),
+                    "{}: the load generator cannot reach the gateway",
+                    r.name
+                );
+            }
         }
-        // Prometheus reaches every metrics port it scrapes.
+        // Prometheus reaches every metrics port it scrapes: the admin port, for every binary.
         if let Some(prometheus) = pods_of("prometheus") {
             for (service, w) in r.shop_workloads() {
-                let port = if binary(&service).grpc_service.is_some() {
-                    9090
-                } else {
-                    8080
-                };
+                let port = 9090;
                 assert!(
                     allowed(&policies, &Peer::Pod(prometheus), &w.pod_labels, port),
                     "{}: Prometheus cannot scrape {service}:{port}",
@@ -1245,5 +1381,479 @@ fn the_production_overlay_includes_every_component() {
             production.workloads().iter().any(|w| w.name == name),
             "overlays/production does not run {name}"
         );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The cluster's ingress controller, the one list of services, versions, immutable fields, sizing
+
+fn traefik() -> &'static Render {
+    static TRAEFIK: OnceLock<Render> = OnceLock::new();
+    TRAEFIK.get_or_init(|| Render {
+        name: "ingress/traefik".into(),
+        docs: kustomize(&root().join("k8s/ingress/traefik")),
+    })
+}
+
+/// The port of Traefik's `web` entrypoint, from its args (`--entrypoints.web.address=:8000/tcp`).
+fn traefik_web_entrypoint_port() -> i32 {
+    let w = traefik()
+        .workloads()
+        .into_iter()
+        .find(|w| w.name == "traefik")
+        .expect("Deployment traefik");
+    let arg = w
+        .container()
+        .args
+        .iter()
+        .flatten()
+        .find_map(|a| {
+            a.strip_prefix("--entrypoints.web.address=:")
+                .map(str::to_owned)
+        })
+        .expect("a web entrypoint");
+    arg.trim_end_matches("/tcp").parse().expect("a port")
+}
+
+#[test]
+fn traefik_serves_the_shops_classes_from_a_pinned_hardened_unprivileged_pod() {
+    let r = traefik();
+    let w = r
+        .workloads()
+        .into_iter()
+        .find(|w| w.name == "traefik")
+        .expect("Deployment traefik");
+    let c = w.container();
+    let image = c.image.as_deref().unwrap();
+    assert_eq!(
+        Some(image),
+        versions().get("TRAEFIK_IMAGE").map(String::as_str),
+        "TRAEFIK_IMAGE"
+    );
+    let args = c.args.clone().unwrap_or_default();
+    for flag in [
+        "--providers.kubernetesingress=true",
+        "--providers.kubernetesgateway=true",
+        "--ping=true",
+    ] {
+        assert!(
+            args.iter().any(|a| a == flag),
+            "traefik runs without {flag}"
+        );
+    }
+    let sc = c.security_context.clone().expect("securityContext");
+    assert_eq!(sc.read_only_root_filesystem, Some(true));
+    assert_eq!(sc.allow_privilege_escalation, Some(false));
+    assert_eq!(
+        w.pod
+            .security_context
+            .as_ref()
+            .and_then(|s| s.run_as_non_root),
+        Some(true)
+    );
+    // No hostPort: the namespace enforces the restricted Pod Security standard.
+    assert!(
+        c.ports.iter().flatten().all(|p| p.host_port.is_none()),
+        "traefik uses a hostPort, which `restricted` forbids"
+    );
+    let ns = r
+        .docs
+        .iter()
+        .find(|d| d["kind"] == "Namespace")
+        .expect("Namespace traefik");
+    assert_eq!(
+        ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"],
+        "restricted"
+    );
+    // The classes the shop's Ingress and Gateway name.
+    let class = r
+        .docs
+        .iter()
+        .find(|d| d["kind"] == "IngressClass")
+        .expect("IngressClass");
+    assert_eq!(class["metadata"]["name"], "traefik");
+    assert_eq!(class["spec"]["controller"], "traefik.io/ingress-controller");
+    let gc = r
+        .docs
+        .iter()
+        .find(|d| d["kind"] == "GatewayClass")
+        .expect("GatewayClass");
+    assert_eq!(gc["metadata"]["name"], "traefik");
+    assert_eq!(
+        gc["spec"]["controllerName"],
+        "traefik.io/gateway-controller"
+    );
+    // Probes on the /ping entrypoint.
+    for (which, probe) in probes(c).into_iter().skip(1) {
+        let http = probe
+            .and_then(|p| p.http_get.clone())
+            .unwrap_or_else(|| panic!("traefik: no {which}"));
+        assert_eq!(http.path.as_deref(), Some("/ping"));
+        assert!(w.declared_port(&http.port).is_some());
+    }
+}
+
+#[test]
+fn kind_publishes_traefiks_node_port_as_the_hosts_port_80() {
+    let svc = traefik()
+        .all::<Service>("Service")
+        .into_iter()
+        .next()
+        .expect("Service traefik");
+    let spec = svc.spec.unwrap();
+    assert_eq!(spec.type_.as_deref(), Some("NodePort"));
+    let web = spec
+        .ports
+        .unwrap()
+        .into_iter()
+        .find(|p| p.name.as_deref() == Some("web"))
+        .expect("port web");
+    assert_eq!(web.port, 80);
+    let w = traefik()
+        .workloads()
+        .into_iter()
+        .find(|w| w.name == "traefik")
+        .unwrap();
+    assert_eq!(
+        w.declared_port(web.target_port.as_ref().unwrap()),
+        Some(traefik_web_entrypoint_port())
+    );
+    let cluster: serde_yaml::Value = serde_yaml::from_str(
+        &std::fs::read_to_string(root().join("k8s/overlays/kind/cluster.yaml")).unwrap(),
+    )
+    .unwrap();
+    let node = &cluster["nodes"][0];
+    assert_eq!(
+        node["image"].as_str(),
+        versions().get("KIND_NODE_IMAGE").map(String::as_str),
+        "cluster.yaml's node image is KIND_NODE_IMAGE of k8s/versions.env"
+    );
+    let mapping = node["extraPortMappings"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|m| m["hostPort"] == 80)
+        .expect("host port 80 is published");
+    assert_eq!(
+        mapping["containerPort"].as_i64(),
+        web.node_port.map(i64::from),
+        "node port"
+    );
+}
+
+#[test]
+fn supported_kubernetes_versions_only() {
+    let v = versions();
+    let minor = |s: &str| -> u32 {
+        let s = s.rsplit(":v").next().unwrap().trim_start_matches('v');
+        s.split('.').nth(1).unwrap().parse().unwrap()
+    };
+    // Kubernetes 1.35 to 1.37 are supported as of late 2026; 1.32 and older are end of life.
+    for key in ["KUBERNETES_VERSION", "KIND_NODE_IMAGE"] {
+        let m = minor(&v[key]);
+        assert!(
+            (35..=37).contains(&m),
+            "{key}={} is not a supported Kubernetes",
+            v[key]
+        );
+    }
+    assert!(
+        !v.values()
+            .any(|image| image.contains("ingress-nginx")
+                || image.contains("jaegertracing/all-in-one")),
+        "retired: ingress-nginx, Jaeger v1"
+    );
+    assert!(
+        v["JAEGER_IMAGE"].starts_with("jaegertracing/jaeger:2."),
+        "Jaeger v2"
+    );
+}
+
+#[test]
+fn compose_uses_the_pinned_postgres_image() {
+    let compose: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(root().join("compose.yaml")).unwrap())
+            .unwrap();
+    assert_eq!(
+        compose["services"]["postgres"]["image"].as_str(),
+        versions().get("POSTGRES_IMAGE").map(String::as_str)
+    );
+}
+
+#[test]
+fn the_service_list_matches_the_binaries_shop_up_and_the_manifests() {
+    let standard = shop::Ports::STANDARD;
+    for s in service_list() {
+        let expected = match s.name.as_str() {
+            "catalog" => Some(standard.catalog),
+            "cart" => Some(standard.cart),
+            "orders" => Some(standard.orders),
+            "payments" => Some(standard.payments),
+            "gateway" => Some(standard.gateway),
+            "loadgen" => None,
+            other => panic!("services.txt lists {other}, which `shop up` does not start"),
+        };
+        assert_eq!(
+            s.port.zip(s.admin),
+            expected,
+            "{}: ports in services.txt vs `shop up`",
+            s.name
+        );
+        let crate_dir = ["services", ""]
+            .iter()
+            .map(|d| root().join(d).join(&s.name))
+            .find(|d| d.join("Cargo.toml").exists());
+        assert!(
+            crate_dir.is_some(),
+            "{}: no crate services/{0} or {0}/",
+            s.name
+        );
+        if s.kind == "tool" {
+            continue;
+        }
+        let bin = binary(&s.name);
+        assert_eq!(
+            s.port.map(i32::from),
+            Some(bin.default_port),
+            "{}: default port",
+            s.name
+        );
+        assert_eq!(
+            s.kind == "grpc",
+            bin.grpc_service.is_some(),
+            "{}: kind",
+            s.name
+        );
+        assert_eq!(
+            s.database,
+            bin.env_vars.iter().any(|v| v == "DATABASE_URL"),
+            "{}: the database column",
+            s.name
+        );
+        for callee in &s.calls {
+            let var = format!("{}_URL", callee.to_uppercase());
+            assert!(
+                bin.env_vars.contains(&var),
+                "{}: calls {callee} but does not read {var}",
+                s.name
+            );
+        }
+    }
+    // Every deployed shop image is a listed one, and every listed one is deployed in the kind overlay.
+    let kind = renders()
+        .iter()
+        .find(|r| r.name == "overlays/kind")
+        .unwrap();
+    for s in service_list() {
+        assert!(
+            kind.workloads().iter().any(|w| w.name == s.name),
+            "overlays/kind does not run {}",
+            s.name
+        );
+    }
+}
+
+/// Renders `dir` of a copy of k8s/ in which the shop's version label and every shop image tag are
+/// changed to `version`: what a new release changes.
+fn render_at_version(version: &str, overlay: &str) -> Vec<serde_yaml::Value> {
+    let tmp = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let copy = tmp.path().join("k8s");
+    copy_dir(&root().join("k8s"), &copy);
+    for entry in walk(&copy) {
+        if entry.file_name().is_some_and(|n| n == "kustomization.yaml") {
+            let text = std::fs::read_to_string(&entry).unwrap();
+            let text = text
+                .replace(
+                    "app.kubernetes.io/version: \"0.1.0\"",
+                    &format!("app.kubernetes.io/version: \"{version}\""),
+                )
+                .replace("newTag: dev", &format!("newTag: {version}"));
+            std::fs::write(&entry, text).unwrap();
+        }
+    }
+    kustomize(&copy.join(overlay))
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// The fields the API server refuses to change on an existing object.
+fn immutable_fields(doc: &serde_yaml::Value) -> Vec<(&'static str, serde_yaml::Value)> {
+    let spec = &doc["spec"];
+    match doc["kind"].as_str() {
+        Some("Deployment") | Some("DaemonSet") | Some("ReplicaSet") => {
+            vec![("spec.selector", spec["selector"].clone())]
+        }
+        Some("StatefulSet") => vec![
+            ("spec.selector", spec["selector"].clone()),
+            ("spec.serviceName", spec["serviceName"].clone()),
+            (
+                "spec.volumeClaimTemplates",
+                spec["volumeClaimTemplates"].clone(),
+            ),
+            (
+                "spec.podManagementPolicy",
+                spec["podManagementPolicy"].clone(),
+            ),
+        ],
+        Some("Service") => vec![
+            ("spec.clusterIP", spec["clusterIP"].clone()),
+            ("spec.type", spec["type"].clone()),
+        ],
+        Some("Job") => vec![("spec.template", spec["template"].clone())],
+        Some("PersistentVolumeClaim") => vec![("spec", spec.clone())],
+        _ => vec![],
+    }
+}
+
+#[test]
+fn a_new_release_changes_no_immutable_field_in_any_overlay() {
+    let k8s = root().join("k8s");
+    for overlay in subdirs(&k8s.join("overlays")) {
+        let overlay = format!("overlays/{overlay}");
+        let (old, new) = (
+            render_at_version("1.0.0", &overlay),
+            render_at_version("2.0.0", &overlay),
+        );
+        assert_eq!(old.len(), new.len(), "{overlay}: the same objects");
+        let key = |d: &serde_yaml::Value| {
+            format!(
+                "{}/{}",
+                d["kind"].as_str().unwrap_or(""),
+                d["metadata"]["name"].as_str().unwrap_or("")
+            )
+        };
+        for a in &old {
+            let Some(b) = new.iter().find(|b| key(b) == key(a)) else {
+                // Generated ConfigMaps are renamed by content, which is how they roll pods.
+                continue;
+            };
+            for ((field, before), (_, after)) in
+                immutable_fields(a).into_iter().zip(immutable_fields(b))
+            {
+                assert_eq!(
+                    before,
+                    after,
+                    "{overlay}: {}: {field} changes with the version, so `kubectl apply` would fail",
+                    key(a)
+                );
+            }
+        }
+        // The release did change something, or this test would prove nothing.
+        assert_ne!(old, new, "{overlay}: the version is not in the manifests");
+    }
+}
+
+#[test]
+fn database_pools_at_full_scale_fit_in_postgres_max_connections() {
+    // Superuser reserve (PostgreSQL's default 3) plus room for people and migrations.
+    const RESERVE: i64 = 3 + 10;
+    for r in renders() {
+        let Some(postgres) = r.workloads().into_iter().find(|w| w.name == "postgres") else {
+            continue;
+        };
+        let args = postgres.container().args.clone().unwrap_or_default();
+        let max_connections: i64 = args
+            .iter()
+            .find_map(|a| a.strip_prefix("max_connections="))
+            .unwrap_or("100")
+            .parse()
+            .unwrap();
+        let hpas = r.all::<HorizontalPodAutoscaler>("HorizontalPodAutoscaler");
+        let mut total = 0;
+        let mut lines = Vec::new();
+        for (service, w) in r.shop_workloads() {
+            let c = w.container();
+            if !c.env.iter().flatten().any(|e| e.name == "DATABASE_URL") {
+                continue;
+            }
+            let pool: i64 = env_value(r, c, "DATABASE_MAX_CONNECTIONS")
+                .map_or(i64::from(platform::db::DEFAULT_MAX_CONNECTIONS), |v| {
+                    v.parse().unwrap()
+                });
+            let most = hpas
+                .iter()
+                .find(|h| h.spec.as_ref().unwrap().scale_target_ref.name == w.name)
+                .map_or(w.replicas.unwrap_or(1), |h| {
+                    h.spec.as_ref().unwrap().max_replicas
+                });
+            // A rolling update runs maxSurge (1) more pod for a while.
+            let pods = i64::from(most) + 1;
+            total += pool * pods;
+            lines.push(format!("{service}: {pool} x {pods}"));
+        }
+        assert!(
+            total <= max_connections - RESERVE,
+            "{}: pools need up to {total} connections ({}), PostgreSQL allows {max_connections} - {RESERVE} reserved",
+            r.name,
+            lines.join(", ")
+        );
+    }
+}
+
+#[test]
+fn hpa_targets_are_real_load_not_idle_noise() {
+    for r in renders() {
+        let workloads = r.workloads();
+        for hpa in r.all::<HorizontalPodAutoscaler>("HorizontalPodAutoscaler") {
+            let spec = hpa.spec.unwrap();
+            let w = workloads
+                .iter()
+                .find(|w| w.name == spec.scale_target_ref.name)
+                .unwrap();
+            let limits = w
+                .container()
+                .resources
+                .as_ref()
+                .unwrap()
+                .limits
+                .clone()
+                .unwrap();
+            let millis = |q: &str| -> i64 {
+                q.strip_suffix('m').map_or_else(
+                    || (q.parse::<f64>().unwrap() * 1000.0) as i64,
+                    |m| m.parse().unwrap(),
+                )
+            };
+            let limit = millis(&limits["cpu"].0);
+            for metric in spec.metrics.unwrap_or_default() {
+                let target = metric.resource.expect("a resource metric").target;
+                assert_eq!(
+                    target.type_, "AverageValue",
+                    "{}: {}: an absolute CPU target",
+                    r.name, w.name
+                );
+                let value = millis(&target.average_value.expect("averageValue").0);
+                assert!(
+                    (100..limit).contains(&value),
+                    "{}: {}: target {value}m must be above idle noise (100m) and under the {limit}m limit",
+                    r.name,
+                    w.name
+                );
+            }
+        }
     }
 }

@@ -54,6 +54,7 @@ struct Topology {
     orders: u16,
     payments: u16,
     gateway: u16,
+    gateway_admin: u16,
 }
 
 impl Topology {
@@ -66,6 +67,7 @@ impl Topology {
             orders: free_port(),
             payments: free_port(),
             gateway: free_port(),
+            gateway_admin: free_port(),
         }
     }
 
@@ -116,12 +118,13 @@ async fn wait_serving(port: u16) {
     }
 }
 
-async fn wait_gateway_ready(port: u16) {
+/// Waits until the gateway's admin port (`admin`) answers `/readyz`.
+async fn wait_gateway_ready(admin: u16) {
     let http = reqwest::Client::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         if let Ok(r) = http
-            .get(format!("http://127.0.0.1:{port}/readyz"))
+            .get(format!("http://127.0.0.1:{admin}/readyz"))
             .send()
             .await
             && r.status() == 200
@@ -148,7 +151,7 @@ async fn terminate(mut child: Child) -> Option<i32> {
         .unwrap()
 }
 
-/// The sum of a counter's series whose labels contain `label`, from `/metrics` on `port`.
+/// The sum of a counter's series whose labels contain `label`, from `/metrics` on the admin `port`.
 async fn counter(port: u16, metric: &str, label: &str) -> usize {
     let text = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
         .await
@@ -162,9 +165,14 @@ async fn counter(port: u16, metric: &str, label: &str) -> usize {
         .sum::<f64>() as usize
 }
 
-/// How many checkouts the gateway has answered, from its own metrics.
-async fn checkouts_done(gateway: u16) -> usize {
-    counter(gateway, "http_requests_total", "route=\"/api/v1/checkout\"").await
+/// How many checkouts the gateway has answered, from its own metrics (on its admin port).
+async fn checkouts_done(gateway_admin: u16) -> usize {
+    counter(
+        gateway_admin,
+        "http_requests_total",
+        "route=\"/api/v1/checkout\"",
+    )
+    .await
 }
 
 struct Outcome {
@@ -186,12 +194,12 @@ async fn replace_replicas_under_load(graceful: bool) -> Outcome {
     let others = [
         t.spawn("payments", t.payments),
         t.spawn("orders", t.orders),
-        t.spawn("gateway", t.gateway),
+        t.spawn_with_admin("gateway", t.gateway, t.gateway_admin),
     ];
     for port in [t.catalog.0[1], t.cart.0[1], t.payments, t.orders] {
         wait_serving(port).await;
     }
-    wait_gateway_ready(t.gateway).await;
+    wait_gateway_ready(t.gateway_admin).await;
 
     let host = format!("http://127.0.0.1:{}", t.gateway);
     let config = loadgen::quiet_config(&host, 12, Duration::from_secs(45));
@@ -203,7 +211,7 @@ async fn replace_replicas_under_load(graceful: bool) -> Outcome {
             .unwrap()
     });
     // Replace only once shoppers are checking out, so every path is under load.
-    while checkouts_done(t.gateway).await < 20 {
+    while checkouts_done(t.gateway_admin).await < 20 {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 

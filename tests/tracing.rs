@@ -72,7 +72,7 @@ async fn a_checkout_is_one_trace_across_the_gateway_and_the_services() {
 
     let data = tempfile::tempdir().unwrap();
     let endpoint = format!("http://{collector_addr}");
-    let (mut shop, base) = common::start_shop_process(
+    let (mut shop, base, _admin) = common::start_shop_process(
         data.path(),
         &[("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str())],
     )

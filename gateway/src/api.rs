@@ -43,7 +43,8 @@ pub async fn list_products(
         let (mut catalog, request) = (catalog.clone(), request.clone());
         async move { catalog.list_products(request).await }
     })
-    .await?
+    .await
+    .map_err(ApiError::backend("catalog"))?
     .into_inner();
     Ok(Json(ProductPage {
         products: page.products.into_iter().map(Product::from).collect(),
@@ -67,7 +68,8 @@ pub async fn search_products(
         let (mut catalog, request) = (catalog.clone(), request.clone());
         async move { catalog.search_products(request).await }
     })
-    .await?
+    .await
+    .map_err(ApiError::backend("catalog"))?
     .into_inner();
     Ok(Json(SearchResults {
         products: found.products.into_iter().map(Product::from).collect(),
@@ -81,7 +83,12 @@ pub async fn get_product(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Product>, ApiError> {
-    Ok(Json(fetch_product(&state, id).await?.into()))
+    Ok(Json(
+        fetch_product(&state, id)
+            .await
+            .map_err(ApiError::backend("catalog"))?
+            .into(),
+    ))
 }
 
 async fn fetch_product(state: &AppState, id: String) -> Result<catalog_pb::Product, tonic::Status> {
@@ -131,7 +138,8 @@ pub async fn get_cart(State(state): State<AppState>, user: User) -> Result<Json<
         let (mut cart, request) = (cart.clone(), request.clone());
         async move { cart.get_cart(request).await }
     })
-    .await?
+    .await
+    .map_err(ApiError::backend("cart"))?
     .into_inner();
     Ok(Json(price(&state, cart).await?))
 }
@@ -146,7 +154,7 @@ async fn price(state: &AppState, cart: cart_pb::Cart) -> Result<Cart, ApiError> 
         match result {
             Ok(product) => products.push(Some(product)),
             Err(status) if status.code() == tonic::Code::NotFound => products.push(None),
-            Err(status) => return Err(status.into()),
+            Err(status) => return Err(ApiError::backend("catalog")(status)),
         }
     }
     Ok(priced_cart(cart, products))
@@ -171,7 +179,8 @@ pub async fn add_cart_item(
             product_id: body.product_id,
             quantity: body.quantity,
         })
-        .await?
+        .await
+        .map_err(ApiError::backend("cart"))?
         .into_inner();
     Ok(Json(price(&state, cart).await?))
 }
@@ -191,7 +200,8 @@ pub async fn remove_cart_item(
             user_id: user.id,
             product_id,
         })
-        .await?
+        .await
+        .map_err(ApiError::backend("cart"))?
         .into_inner();
     Ok(Json(price(&state, cart).await?))
 }
@@ -242,7 +252,8 @@ pub async fn checkout(
         let (mut orders, request) = (orders.clone(), request.clone());
         async move { orders.place_order(request).await }
     })
-    .await?
+    .await
+    .map_err(ApiError::backend("orders"))?
     .into_inner();
     Ok((StatusCode::CREATED, Json(order.into())))
 }
@@ -260,7 +271,8 @@ pub async fn list_orders(
         let (mut orders, request) = (orders.clone(), request.clone());
         async move { orders.list_orders(request).await }
     })
-    .await?
+    .await
+    .map_err(ApiError::backend("orders"))?
     .into_inner();
     Ok(Json(OrderList {
         orders: list.orders.into_iter().map(Order::from).collect(),
@@ -284,7 +296,8 @@ pub async fn get_order(
         let (mut orders, request) = (orders.clone(), request.clone());
         async move { orders.get_order(request).await }
     })
-    .await?
+    .await
+    .map_err(ApiError::backend("orders"))?
     .into_inner();
     Ok(Json(order.into()))
 }

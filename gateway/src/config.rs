@@ -14,6 +14,7 @@ pub const MIN_SECRET_BYTES: usize = 32;
 pub static ENV_VARS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
     config::env_vars(&[
         config::COMMON_ENV_VARS,
+        config::SERVER_ENV_VARS,
         config::GRPC_CLIENT_ENV_VARS,
         &[
             "CATALOG_URL",
@@ -75,7 +76,7 @@ impl Config {
             });
         }
         Ok(Self {
-            server: ServerConfig::http_from_env(DEFAULT_PORT)?,
+            server: ServerConfig::from_env(DEFAULT_PORT)?,
             catalog_url: backend_url_from_env("CATALOG_URL", "http://127.0.0.1:50051")?,
             cart_url: backend_url_from_env("CART_URL", "http://127.0.0.1:50052")?,
             orders_url: backend_url_from_env("ORDERS_URL", "http://127.0.0.1:50053")?,

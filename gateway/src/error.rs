@@ -131,6 +131,26 @@ impl From<QueryRejection> for ApiError {
 }
 
 impl ApiError {
+    /// Maps an error from the backend `service`: one that is down or too slow gives 503 naming
+    /// it, so a client (and the storefront) can tell which part of the shop is out.
+    pub fn backend(service: &'static str) -> impl Fn(tonic::Status) -> ApiError {
+        move |status| match status.code() {
+            Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::Unknown
+                if platform::errors::reason(&status).is_none() =>
+            {
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "backend_unavailable",
+                    format!(
+                        "the {service} service is unavailable, try again: {}",
+                        status.message()
+                    ),
+                )
+            }
+            _ => status.into(),
+        }
+    }
+
     /// The response, for places that need a `Response` rather than an `impl IntoResponse`.
     pub fn into_response_now(self) -> Response {
         self.into_response()

@@ -1,5 +1,10 @@
 //! The gateway: the shop's REST/JSON edge. It authenticates users, validates input, and calls
 //! catalog, cart and orders over gRPC with deadlines, retries and trace context.
+//!
+//! Its public port serves only `/api/v1`; `/healthz`, `/readyz` and `/metrics` are on the admin
+//! port like every other service's. Readiness means "this pod can take traffic": it does not
+//! follow the backends, so one sick backend fails only the routes that need it (503 naming it),
+//! never every gateway pod at once.
 
 pub mod api;
 pub mod auth;
@@ -12,18 +17,17 @@ pub use config::Config;
 
 use axum::{
     Json, Router,
-    extract::{DefaultBodyLimit, State},
+    extract::DefaultBodyLimit,
     http::{Request, StatusCode},
     routing::{delete, get, post},
 };
 use platform::{
     Shutdown, admin,
-    grpc_client::{GrpcChannel, channel_from_url, is_serving},
+    grpc_client::{GrpcChannel, channel_from_url},
     grpc_server::Listeners,
     health::Readiness,
     http_metrics, telemetry,
 };
-use serde_json::{Value, json};
 use shop_proto::{
     cart::v1::cart_service_client::CartServiceClient,
     catalog::v1::catalog_service_client::CatalogServiceClient,
@@ -45,7 +49,6 @@ pub struct AppState {
     pub orders: OrderServiceClient<GrpcChannel>,
     pub tokens: auth::Tokens,
     pub retries: u32,
-    backends: Vec<(&'static str, GrpcChannel)>,
     readiness: Readiness,
 }
 
@@ -55,12 +58,11 @@ impl AppState {
         let cart = channel_from_url("CART_URL", &config.cart_url, &config.client)?;
         let orders = channel_from_url("ORDERS_URL", &config.orders_url, &config.client)?;
         Ok(Self {
-            catalog: CatalogServiceClient::new(catalog.clone()),
-            cart: CartServiceClient::new(cart.clone()),
-            orders: OrderServiceClient::new(orders.clone()),
+            catalog: CatalogServiceClient::new(catalog),
+            cart: CartServiceClient::new(cart),
+            orders: OrderServiceClient::new(orders),
             tokens: auth::Tokens::new(config.jwt_secret.as_bytes(), config.token_ttl),
             retries: config.client.max_retries,
-            backends: vec![("catalog", catalog), ("cart", cart), ("orders", orders)],
             readiness: Readiness::new(),
         })
     }
@@ -82,9 +84,6 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/openapi.json", get(openapi_json));
     Router::new()
         .nest("/api/v1", api)
-        .route("/healthz", get(admin::healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(admin::metrics_text))
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body_bytes))
@@ -100,7 +99,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
             telemetry::set_parent_from_headers(&span, request.headers());
             span
         })
-        // 5xx answers are logged once, by ApiError (a not-ready /readyz is no error at all).
+        // 5xx answers are logged once, by ApiError.
         .on_failure(()))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -112,40 +111,6 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
 
 async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
     Json(openapi::ApiDoc::openapi())
-}
-
-/// Ready when not draining and every backend answers its gRPC health check.
-async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    if !state.readiness.is_ready() {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "draining"})),
-        );
-    }
-    let checks = state.backends.iter().map(|(name, channel)| {
-        let channel = channel.clone();
-        async move { (*name, is_serving(channel).await) }
-    });
-    let results = futures::future::join_all(checks).await;
-    let ready = results.iter().all(|(_, serving)| *serving);
-    let backends: serde_json::Map<String, Value> = results
-        .into_iter()
-        .map(|(name, serving)| {
-            (
-                name.to_owned(),
-                json!(if serving { "serving" } else { "not_serving" }),
-            )
-        })
-        .collect();
-    let status = if ready {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    (
-        status,
-        Json(json!({"status": if ready { "ready" } else { "not_ready" }, "backends": backends})),
-    )
 }
 
 /// Serves the REST API until `shutdown`, then drains in-flight requests.
@@ -163,11 +128,18 @@ pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> 
                 .stop_accepting(shutdown.clone(), readiness.clone()),
         )
         .into_future();
+    let admin = listeners
+        .admin
+        .map(|listener| admin::spawn(listener, readiness.clone(), shutdown.clone()));
     readiness.set_serving().await;
     tracing::info!(%addr, "gateway listening");
-    config
+    let result = config
         .server
         .shutdown
         .run("gateway", server, &shutdown)
-        .await
+        .await;
+    if let Some(admin) = admin {
+        admin.abort();
+    }
+    result
 }

@@ -1,6 +1,7 @@
 //! `loadgen`: shoppers against the gateway. Goose's own options apply (see `loadgen --help`):
 //! `--host`, `-u/--users`, `-r/--hatch-rate`, `-t/--run-time`, `--running-metrics` ...
 //! Think time between steps: `LOADGEN_THINK_MS=min,max` (default 500,2000; `0,0` for none).
+//! Without `-t` it runs until stopped (SIGINT or SIGTERM), as the cluster's load generator must.
 
 use goose::prelude::*;
 use std::{process::ExitCode, time::Duration};
@@ -39,7 +40,8 @@ async fn main() -> ExitCode {
             .set_default(GooseDefault::Host, "http://127.0.0.1:8080")?
             .set_default(GooseDefault::Users, 10)?
             .set_default(GooseDefault::HatchRate, "2")?
-            .set_default(GooseDefault::RunTime, 60)?
+            // No RunTime default: goose reads `-t 0` as "not set" and would fall back to it,
+            // so a default here would stop the in-cluster load generator after that time.
             .set_default(GooseDefault::RunningMetrics, 5)
     });
     let metrics = match attack {

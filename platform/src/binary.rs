@@ -2,13 +2,14 @@
 //! `healthcheck` subcommand used by container health checks (the images have no shell or curl).
 
 use crate::{
+    admin,
     config::{ConfigError, ServerConfig},
     grpc_client::is_replica_serving,
     grpc_server::Listeners,
     shutdown::Shutdown,
     telemetry,
 };
-use std::{net::SocketAddr, process::ExitCode, time::Duration};
+use std::{net::SocketAddr, process::ExitCode};
 use tokio::net::TcpListener;
 
 /// A service's configuration exposes where it listens.
@@ -21,7 +22,7 @@ pub trait ServiceConfig: Send + 'static {
 pub enum Probe {
     /// `grpc.health.v1.Health/Check` on the main port.
     Grpc,
-    /// `GET /healthz` on the main port.
+    /// `GET /healthz` on the admin port.
     Http,
 }
 
@@ -149,10 +150,14 @@ async fn healthcheck<C: ServiceConfig>(
             return ExitCode::from(2);
         }
     };
-    let target = loopback(config.server().listen_addr);
+    let server = config.server();
+    let target = match probe {
+        Probe::Grpc => loopback(server.listen_addr),
+        Probe::Http => loopback(server.admin_addr.unwrap_or(server.listen_addr)),
+    };
     let healthy = match probe {
         Probe::Grpc => is_replica_serving(target).await,
-        Probe::Http => http_healthz(target).await,
+        Probe::Http => admin::answers_ok(target, "/healthz").await,
     };
     if healthy {
         ExitCode::SUCCESS
@@ -169,22 +174,4 @@ fn loopback(addr: SocketAddr) -> SocketAddr {
     } else {
         addr
     }
-}
-
-/// A minimal HTTP/1.1 `GET /healthz`, so the probe needs no HTTP client dependency.
-async fn http_healthz(addr: SocketAddr) -> bool {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let attempt = async {
-        let mut stream = tokio::net::TcpStream::connect(addr).await?;
-        stream
-            .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-            .await?;
-        let mut response = Vec::new();
-        stream.read_to_end(&mut response).await?;
-        std::io::Result::Ok(response.starts_with(b"HTTP/1.1 200"))
-    };
-    matches!(
-        tokio::time::timeout(Duration::from_secs(2), attempt).await,
-        Ok(Ok(true))
-    )
 }

@@ -88,11 +88,11 @@ pub const COMMON_ENV_VARS: &[&str] = &[
     "GRACEFUL_SHUTDOWN",
 ];
 
-/// Variables of a gRPC server: the common ones plus the admin listener.
-pub const GRPC_SERVER_ENV_VARS: &[&str] = &["ADMIN_ADDR"];
+/// Variables of a server: the common ones plus the admin listener.
+pub const SERVER_ENV_VARS: &[&str] = &["ADMIN_ADDR"];
 
 /// Variables of a service with a database.
-pub const DATABASE_ENV_VARS: &[&str] = &["DATABASE_URL", "DATA_DIR"];
+pub const DATABASE_ENV_VARS: &[&str] = &["DATABASE_URL", "DATA_DIR", "DATABASE_MAX_CONNECTIONS"];
 
 /// Variables of a binary that calls other services over gRPC.
 pub const GRPC_CLIENT_ENV_VARS: &[&str] = &[
@@ -106,13 +106,14 @@ pub const GRPC_CLIENT_ENV_VARS: &[&str] = &[
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     pub listen_addr: SocketAddr,
-    /// Admin HTTP (`/healthz`, `/readyz`, `/metrics`) of a gRPC service; `None` for HTTP binaries.
+    /// Admin HTTP (`/healthz`, `/readyz`, `/metrics`); `None` only in tests that do not need it.
     pub admin_addr: Option<SocketAddr>,
     pub shutdown: ShutdownPolicy,
 }
 
 impl ServerConfig {
-    pub fn grpc_from_env(default_port: u16) -> Result<Self, ConfigError> {
+    /// `LISTEN_ADDR` (default `0.0.0.0:default_port`) and `ADMIN_ADDR` (default `0.0.0.0:9090`).
+    pub fn from_env(default_port: u16) -> Result<Self, ConfigError> {
         Ok(Self {
             listen_addr: or_default(
                 "LISTEN_ADDR",
@@ -120,23 +121,15 @@ impl ServerConfig {
             )?,
             admin_addr: Some(or_default(
                 "ADMIN_ADDR",
-                SocketAddr::from(([0, 0, 0, 0], 9090)),
+                SocketAddr::from(([0, 0, 0, 0], DEFAULT_ADMIN_PORT)),
             )?),
             shutdown: ShutdownPolicy::from_env()?,
         })
     }
-
-    pub fn http_from_env(default_port: u16) -> Result<Self, ConfigError> {
-        Ok(Self {
-            listen_addr: or_default(
-                "LISTEN_ADDR",
-                SocketAddr::from(([0, 0, 0, 0], default_port)),
-            )?,
-            admin_addr: None,
-            shutdown: ShutdownPolicy::from_env()?,
-        })
-    }
 }
+
+/// The admin port of every binary in a container (each pod has its own network namespace).
+pub const DEFAULT_ADMIN_PORT: u16 = 9090;
 
 /// The database of one service: `DATABASE_URL`, or a SQLite file named after the service in
 /// `DATA_DIR`.

@@ -13,14 +13,25 @@ use std::time::Duration;
 /// How long a service waits for its database at start (PostgreSQL may still be starting).
 const CONNECT_PATIENCE: Duration = Duration::from_secs(60);
 
+/// Largest connection pool per process by default. With PostgreSQL, every replica of every
+/// service holds up to this many connections, so `DATABASE_MAX_CONNECTIONS` x replicas, summed over
+/// the services, must stay under the server's `max_connections` (tests/manifests.rs checks the
+/// overlays). SQLite has one writer at a time; more connections only queue on its lock.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 4;
+
 /// Connects to `url` and applies the service's migrations.
 pub async fn connect(url: &str, migrator: &Migrator) -> anyhow::Result<AnyPool> {
     install_default_drivers();
     let url = prepare_url(url)?;
     let sqlite = url.starts_with("sqlite:");
+    let max_connections = crate::config::check(
+        "DATABASE_MAX_CONNECTIONS",
+        crate::config::or_default("DATABASE_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS)?,
+        |n| (1..=100).contains(n),
+        "must be 1 to 100",
+    )?;
     let options = AnyPoolOptions::new()
-        // SQLite has one writer at a time; more connections only queue on its lock.
-        .max_connections(if sqlite { 4 } else { 10 })
+        .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(5))
         .after_connect(move |conn, _meta| {
             Box::pin(async move {

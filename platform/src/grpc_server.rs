@@ -72,15 +72,9 @@ impl GrpcServer {
                 self.shutdown.stop_accepting(shutdown.clone(), readiness.clone()),
             );
 
-        let admin = listeners.admin.map(|listener| {
-            let router = admin::router(readiness.clone());
-            let shutdown = shutdown.clone();
-            tokio::spawn(async move {
-                axum::serve(listener, router)
-                    .with_graceful_shutdown(async move { shutdown.wait().await })
-                    .await
-            })
-        });
+        let admin = listeners
+            .admin
+            .map(|listener| admin::spawn(listener, readiness.clone(), shutdown.clone()));
 
         readiness.set_serving().await;
         tracing::info!(service = self.name, %addr, "gRPC server listening");

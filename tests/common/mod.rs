@@ -9,6 +9,8 @@ use std::time::Duration;
 
 pub struct TestShop {
     pub base: String,
+    /// The gateway's admin URL (`/healthz`, `/readyz`, `/metrics`).
+    pub admin: String,
     pub http: reqwest::Client,
     pub addresses: Addresses,
     pub data_dir: tempfile::TempDir,
@@ -44,14 +46,18 @@ pub async fn spawn_shop(backend: Backend) -> TestShop {
         fallback_jwt_secret: "test-secret-test-secret-test-secret-0123".into(),
     };
     let shop = shop::start(options).await.expect("starting the shop");
-    let base = format!("http://{}", shop.addresses.gateway);
+    let base = format!("http://{}", shop.addresses.gateway.0);
+    let admin = format!("http://{}", shop.addresses.gateway.1);
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
-    wait_until_ready(&http, &base).await;
+    shop.wait_ready(Duration::from_secs(60))
+        .await
+        .expect("every server of the shop becomes ready");
     TestShop {
         base,
+        admin,
         http,
         addresses: shop.addresses,
         data_dir,
@@ -60,18 +66,18 @@ pub async fn spawn_shop(backend: Backend) -> TestShop {
     }
 }
 
-/// Polls `/readyz` until it answers 200. The bound only turns a hang into a failure.
-pub async fn wait_until_ready(http: &reqwest::Client, base: &str) {
+/// Polls `{admin}/readyz` until it answers 200. The bound only turns a hang into a failure.
+pub async fn wait_until_ready(http: &reqwest::Client, admin: &str) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
-        if let Ok(r) = http.get(format!("{base}/readyz")).send().await
+        if let Ok(r) = http.get(format!("{admin}/readyz")).send().await
             && r.status() == 200
         {
             return;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "the shop at {base} never became ready"
+            "{admin}/readyz never answered 200"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -177,11 +183,12 @@ pub async fn expect_error(response: reqwest::Response, status: u16, code: &str) 
 }
 
 /// `shop up --ephemeral-ports` as a real process, with extra environment `env`; returns the
-/// process and the gateway's URL once the gateway says it is ready.
+/// process, the gateway's URL and its admin URL once every server is ready (`shop up` prints the
+/// addresses only then).
 pub async fn start_shop_process(
     data_dir: &std::path::Path,
     env: &[(&str, &str)],
-) -> (std::process::Child, String) {
+) -> (std::process::Child, String, String) {
     use std::io::{BufRead, BufReader};
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_shop"))
         .args(["up", "--ephemeral-ports", "--data-dir"])
@@ -192,14 +199,16 @@ pub async fn start_shop_process(
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("spawning `shop up`");
-    let base = BufReader::new(child.stdout.take().unwrap())
+    let mut lines = BufReader::new(child.stdout.take().unwrap())
         .lines()
-        .map(Result::unwrap)
-        .find_map(|line| {
-            line.strip_prefix("gateway listening on ")
-                .map(str::to_owned)
-        })
-        .expect("the shop prints the gateway URL");
-    wait_until_ready(&reqwest::Client::new(), &base).await;
-    (child, base)
+        .map(Result::unwrap);
+    let mut find = |prefix: &str| {
+        lines
+            .find_map(|line| line.strip_prefix(prefix).map(str::to_owned))
+            .unwrap_or_else(|| panic!("the shop prints a line {prefix:?}"))
+    };
+    let base = find("gateway listening on ");
+    let admin = find("gateway admin on ");
+    wait_until_ready(&reqwest::Client::new(), &admin).await;
+    (child, base, admin)
 }

@@ -12,7 +12,7 @@ pub const DEFAULT_PORT: u16 = 50052;
 pub static ENV_VARS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
     config::env_vars(&[
         config::COMMON_ENV_VARS,
-        config::GRPC_SERVER_ENV_VARS,
+        config::SERVER_ENV_VARS,
         config::DATABASE_ENV_VARS,
         config::GRPC_CLIENT_ENV_VARS,
         &["CATALOG_URL"],
@@ -34,7 +34,7 @@ impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         let catalog_url = backend_url_from_env("CATALOG_URL", "http://127.0.0.1:50051")?;
         Ok(Self {
-            server: ServerConfig::grpc_from_env(DEFAULT_PORT)?,
+            server: ServerConfig::from_env(DEFAULT_PORT)?,
             database_url: config::database_url_from_env("cart")?,
             catalog_url,
             client: ClientConfig::from_env()?,

@@ -10,7 +10,7 @@ pub const DEFAULT_PORT: u16 = 50051;
 pub static ENV_VARS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
     config::env_vars(&[
         config::COMMON_ENV_VARS,
-        config::GRPC_SERVER_ENV_VARS,
+        config::SERVER_ENV_VARS,
         config::DATABASE_ENV_VARS,
     ])
 });
@@ -27,7 +27,7 @@ pub struct Config {
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(Self {
-            server: ServerConfig::grpc_from_env(DEFAULT_PORT)?,
+            server: ServerConfig::from_env(DEFAULT_PORT)?,
             database_url: config::database_url_from_env("catalog")?,
         })
     }

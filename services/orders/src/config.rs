@@ -12,7 +12,7 @@ pub const DEFAULT_PORT: u16 = 50053;
 pub static ENV_VARS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
     config::env_vars(&[
         config::COMMON_ENV_VARS,
-        config::GRPC_SERVER_ENV_VARS,
+        config::SERVER_ENV_VARS,
         config::DATABASE_ENV_VARS,
         config::GRPC_CLIENT_ENV_VARS,
         &["CATALOG_URL", "CART_URL", "PAYMENTS_URL"],
@@ -35,7 +35,7 @@ pub struct Config {
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(Self {
-            server: ServerConfig::grpc_from_env(DEFAULT_PORT)?,
+            server: ServerConfig::from_env(DEFAULT_PORT)?,
             database_url: config::database_url_from_env("orders")?,
             catalog_url: backend_url_from_env("CATALOG_URL", "http://127.0.0.1:50051")?,
             cart_url: backend_url_from_env("CART_URL", "http://127.0.0.1:50052")?,

@@ -10,7 +10,7 @@ pub const DEFAULT_PORT: u16 = 50054;
 pub static ENV_VARS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
     config::env_vars(&[
         config::COMMON_ENV_VARS,
-        config::GRPC_SERVER_ENV_VARS,
+        config::SERVER_ENV_VARS,
         config::DATABASE_ENV_VARS,
         &["PAYMENTS_FAILURE_RATE", "PAYMENTS_ADDED_LATENCY_MS"],
     ])
@@ -36,7 +36,7 @@ impl Config {
         )?;
         let latency = Duration::from_millis(config::or_default("PAYMENTS_ADDED_LATENCY_MS", 0u64)?);
         Ok(Self {
-            server: ServerConfig::grpc_from_env(DEFAULT_PORT)?,
+            server: ServerConfig::from_env(DEFAULT_PORT)?,
             database_url: config::database_url_from_env("payments")?,
             faults: Faults {
                 failure_rate,

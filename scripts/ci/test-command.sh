@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Checks the README's test command (scripts/test.sh) where no PostgreSQL is at hand, as on a
+# newcomer's Mac or as a non-root user: it must run every test on SQLite, pass, and say at the end
+# that the PostgreSQL runs were skipped and how to enable them; under CI=true it must refuse.
+# Stand-ins for `id` (a non-root user) and `cargo` (records its arguments) keep this fast.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+step() { echo "==> $*"; }
+fail() { echo "FAILED: $*" >&2; exit 1; }
+
+mkdir -p "$WORK/bin" "$WORK/empty"
+printf '#!/bin/sh\n[ "${1:-}" = -u ] && { echo 1000; exit 0; }\nexec /usr/bin/id "$@"\n' >"$WORK/bin/id"
+printf '#!/bin/sh\necho "cargo $*" >>"%s/cargo.log"\n' "$WORK" >"$WORK/bin/cargo"
+chmod +x "$WORK/bin/id" "$WORK/bin/cargo"
+
+run() { # run CI POSTGRES_LIB: scripts/test.sh as a non-root user without TEST_POSTGRES_URL
+  rm -f "$WORK/cargo.log"
+  env -u TEST_POSTGRES_URL CI="$1" POSTGRES_LIB="$2" PATH="$WORK/bin:$PATH" \
+    bash scripts/test.sh >"$WORK/out" 2>&1
+}
+
+for lib in "$WORK/empty" /usr/lib/postgresql; do
+  step "no TEST_POSTGRES_URL, not root, PostgreSQL under $lib: SQLite only, passes, says so"
+  run "" "$lib" || { cat "$WORK/out"; fail "scripts/test.sh failed"; }
+  grep -q "PostgreSQL runs were SKIPPED" "$WORK/out" || { cat "$WORK/out"; fail "no note about the skipped runs"; }
+  grep -q "TEST_POSTGRES_URL=postgres://" "$WORK/out" || fail "the note does not say how to enable them"
+  tail -n 5 "$WORK/out" | grep -q "scripts/test.sh" || fail "the note is not at the end"
+  grep -qE "^cargo (nextest run|test) --workspace" "$WORK/cargo.log" || fail "the tests did not run"
+done
+
+step "CI=true without PostgreSQL: refuses"
+if run true "$WORK/empty"; then fail "CI=true passed without PostgreSQL"; fi
+grep -q "CI=true requires PostgreSQL" "$WORK/out" || { cat "$WORK/out"; fail "no clear error"; }
+[[ ! -e $WORK/cargo.log ]] || fail "tests ran although PostgreSQL was required"
+step "scripts/test.sh without PostgreSQL: OK"

@@ -1,0 +1,119 @@
+//! The in-cluster load generator runs until its pod stops: with the exact arguments of its
+//! Deployment it is still sending requests past 60 s (the run time goose falls back to when `-t 0`
+//! is read as "unset"), and SIGTERM ends it cleanly within the pod's grace period.
+
+mod common;
+
+use common::spawn_shop;
+use platform::testing::Backend;
+use serde::Deserialize as _;
+use std::{
+    process::{Command, Stdio},
+    time::Duration,
+};
+
+/// The old default run time: a load generator that stops after it restart-loops in a cluster.
+const GOOSE_FALLBACK_RUN_TIME: Duration = Duration::from_secs(60);
+
+/// The container args of the loadgen Deployment, with the gateway's address swapped for `host`.
+fn deployment_args(host: &str) -> (Vec<String>, u64) {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/k8s/components/loadgenerator/loadgenerator.yaml"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let deployment = serde_yaml::Deserializer::from_str(&text)
+        .map(|doc| serde_yaml::Value::deserialize(doc).unwrap())
+        .find(|doc| doc["kind"] == "Deployment")
+        .expect("a Deployment in loadgenerator.yaml");
+    let spec = &deployment["spec"]["template"]["spec"];
+    let args = spec["containers"][0]["args"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().replace("http://gateway", host))
+        .collect();
+    let grace = spec["terminationGracePeriodSeconds"].as_u64().unwrap();
+    (args, grace)
+}
+
+async fn requests_served(shop: &common::TestShop) -> f64 {
+    let text = shop
+        .http
+        .get(format!("{}/metrics", shop.admin))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .filter(|l| l.starts_with("http_requests_total{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+#[tokio::test]
+async fn the_cluster_load_generator_runs_until_stopped() {
+    let binary = std::path::Path::new(env!("CARGO_BIN_EXE_shop")).with_file_name("loadgen");
+    assert!(
+        binary.exists(),
+        "{} is missing: build it first (`cargo build -p loadgen`; scripts/test.sh does)",
+        binary.display()
+    );
+    let shop = spawn_shop(Backend::Sqlite).await;
+    let (args, grace) = deployment_args(&shop.base);
+    let mut loadgen = Command::new(&binary)
+        .args(&args)
+        .env("LOADGEN_THINK_MS", "50,100")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+
+    let started = tokio::time::Instant::now();
+    let past_fallback = GOOSE_FALLBACK_RUN_TIME + Duration::from_secs(5);
+    let mut before = 0.0;
+    while started.elapsed() < past_fallback {
+        assert!(
+            loadgen.try_wait().unwrap().is_none(),
+            "the load generator stopped after {:?}",
+            started.elapsed()
+        );
+        if started.elapsed() < GOOSE_FALLBACK_RUN_TIME {
+            before = requests_served(&shop).await;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    let after = requests_served(&shop).await;
+    assert!(
+        after > before,
+        "still sending requests after {GOOSE_FALLBACK_RUN_TIME:?} ({before} -> {after})"
+    );
+
+    // Kubernetes stops a pod with SIGTERM, then SIGKILL after the grace period.
+    let killed = Command::new("kill")
+        .args(["-TERM", &loadgen.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(grace);
+    let status = loop {
+        if let Some(status) = loadgen.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "loadgen did not stop within the pod's grace period ({grace} s)"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(status.success(), "SIGTERM ends it cleanly: {status:?}");
+    let mut report = String::new();
+    std::io::Read::read_to_string(&mut loadgen.stdout.take().unwrap(), &mut report).unwrap();
+    assert!(
+        report.contains("=== loadgen summary ==="),
+        "it prints its report when stopped"
+    );
+    shop.stop().await;
+}
