@@ -62,9 +62,10 @@ ensure_postgres() {
 }
 
 run_tests() {
-  # The binaries the process tests start (shop, loadgen) are built first.
-  step "cargo build --workspace --bins"
-  cargo build --workspace --bins --locked
+  # Every target, so that the binaries the process tests start (shop, loadgen) exist too; with the
+  # tests' features, so that the test run below reuses this build.
+  step "cargo build --workspace --all-targets"
+  cargo build --workspace --all-targets --locked
   if cargo nextest --version >/dev/null 2>&1; then
     step "cargo nextest run --workspace ${*:-}"
     cargo nextest run --workspace "$@"

@@ -149,7 +149,6 @@ fn pipeline_has_its_options_and_parameters() {
         "REGISTRY",
         "REGISTRY_INSECURE",
         "OVERLAY",
-        "NAMESPACE",
         "DEPLOY",
         "SMOKE_URL",
         "ROLLOUT_TIMEOUT",

@@ -63,10 +63,12 @@ async fn the_cluster_load_generator_runs_until_stopped() {
     );
     let shop = spawn_shop(Backend::Sqlite).await;
     let (args, grace) = deployment_args(&shop.base);
+    // A file, not a pipe: its live metrics would fill a pipe nobody reads, and block it.
+    let report_path = shop.data_dir.path().join("loadgen.out");
     let mut loadgen = Command::new(&binary)
         .args(&args)
         .env("LOADGEN_THINK_MS", "50,100")
-        .stdout(Stdio::piped())
+        .stdout(std::fs::File::create(&report_path).unwrap())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
@@ -109,8 +111,7 @@ async fn the_cluster_load_generator_runs_until_stopped() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert!(status.success(), "SIGTERM ends it cleanly: {status:?}");
-    let mut report = String::new();
-    std::io::Read::read_to_string(&mut loadgen.stdout.take().unwrap(), &mut report).unwrap();
+    let report = std::fs::read_to_string(&report_path).unwrap();
     assert!(
         report.contains("=== loadgen summary ==="),
         "it prints its report when stopped"
