@@ -1483,6 +1483,25 @@ fn traefik_serves_the_shops_classes_from_a_pinned_hardened_unprivileged_pod() {
         gc["spec"]["controllerName"],
         "traefik.io/gateway-controller"
     );
+    // Namespaced objects in `traefik`; cluster-scoped ones (the classes are, GatewayClass a CRD
+    // kustomize does not know) without a namespace.
+    for d in &r.docs {
+        let kind = d["kind"].as_str().unwrap();
+        let cluster_scoped = matches!(
+            kind,
+            "Namespace" | "ClusterRole" | "ClusterRoleBinding" | "IngressClass" | "GatewayClass"
+        );
+        let ns = d["metadata"]["namespace"].as_str();
+        assert_eq!(
+            ns.is_none(),
+            cluster_scoped,
+            "ingress/traefik: {kind} namespace {ns:?}"
+        );
+        assert!(
+            ns.is_none_or(|ns| ns == "traefik"),
+            "ingress/traefik: {kind} in {ns:?}"
+        );
+    }
     // Probes on the /ping entrypoint.
     for (which, probe) in probes(c).into_iter().skip(1) {
         let http = probe

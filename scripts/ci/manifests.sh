@@ -24,6 +24,7 @@ install_tools() {
   for pkg in checkov yamllint; do command -v "$pkg" >/dev/null || missing+=("$pkg"); done
   python3 -m pip show kubernetes-validate 2>/dev/null | grep -qx "Version: ${KUBERNETES_VALIDATE#*==}" \
     || missing+=("$KUBERNETES_VALIDATE")
+  python3 -c 'import jsonschema' 2>/dev/null || missing+=(jsonschema)
   if [[ ${#missing[@]} -gt 0 ]]; then python3 -m pip install --quiet "${missing[@]}"; fi
   if ! command -v shellcheck >/dev/null; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null
@@ -67,8 +68,9 @@ render() {
   rm -rf "$wrappers"
 }
 
-# Gateway API kinds are CRDs that kubernetes-validate has no schema for: they are checked by
-# tests/manifests.rs instead (references, ports), and by the API server on apply.
+# Gateway API kinds are CRDs that kubernetes-validate has no schema for: validate-gateway-api.py
+# checks them against the schemas of the pinned release's CRDs (scripts/ci/schemas/gateway-api/),
+# tests/manifests.rs checks their references and ports, and the API server their CEL rules on apply.
 validate() {
   local file version
   for version in $K8S_VERSIONS; do
@@ -77,6 +79,8 @@ validate() {
       kubernetes-validate -k "$version" --strict --quiet "$file"
     done
   done
+  step "validate-gateway-api (Gateway API CRD schemas, strict) on the rendered manifests"
+  python3 "$ROOT/scripts/ci/validate-gateway-api.py" "$OUT"/*.yaml
 }
 
 # The user-facing scripts are checked by scripts/ci/user-scripts.sh; this one by itself here.
