@@ -26,10 +26,10 @@ build() {
   cargo build --release --locked -p shop -p loadgen
 }
 
-# start NAME PORT: one service, configured like its container.
+# start NAME PORT [ADMIN_ADDR]: one service, configured like its container.
 start() {
-  local name=$1 port=$2
-  LISTEN_ADDR=127.0.0.1:$port ADMIN_ADDR=127.0.0.1:0 DATA_DIR=$WORK RUST_LOG=warn \
+  local name=$1 port=$2 admin=${3:-127.0.0.1:0}
+  LISTEN_ADDR=127.0.0.1:$port ADMIN_ADDR=$admin DATA_DIR=$WORK RUST_LOG=warn \
     JWT_SECRET=benchmark-secret-benchmark-secret-0123 \
     CATALOG_URL=http://127.0.0.1:50051 CART_URL=http://127.0.0.1:50052 \
     ORDERS_URL=http://127.0.0.1:50053 PAYMENTS_URL=http://127.0.0.1:50054 \
@@ -40,10 +40,12 @@ start() {
 
 start_shop() {
   step "starting catalog, cart, orders, payments and the gateway as five processes"
-  start catalog 50051; start cart 50052; start orders 50053; start payments 50054; start gateway 8080
-  local i
+  # The gateway's /readyz is on its admin port (services.txt: gateway's admin column).
+  local i admin
+  admin=127.0.0.1:$(awk '$1 == "gateway" { print $4 }' services.txt)
+  start catalog 50051; start cart 50052; start orders 50053; start payments 50054; start gateway 8080 "$admin"
   for i in $(seq 1 100); do
-    curl -fs http://127.0.0.1:8080/readyz >/dev/null && return
+    curl -fs --connect-timeout 3 --max-time 10 "http://$admin/readyz" >/dev/null && return
     sleep 0.2
   done
   echo "the shop did not become ready" >&2

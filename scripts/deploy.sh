@@ -1,69 +1,77 @@
-#!/usr/bin/env bash
-# Deploys one overlay of k8s/ with the images of one build: sets the image tags in a temp copy of the
-# overlay (kustomize edit set image), applies it, and waits for every rollout to finish.
-set -euo pipefail
+#!/bin/sh
+# Deploys one overlay of k8s/ with the images of one build: copies k8s/ to a temp dir, sets every
+# image of services.txt there (kustomize edit set image), renders and applies the overlay, and waits
+# for every rollout. The images: by tag (shop-NAME=*:TAG), or exactly the refs of IMAGES_FILE (lines
+# "name ref", e.g. "catalog localhost:5001/shop-catalog@sha256:...", as scripts/kind-up.sh writes).
+set -eu
+ROOT=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
+# shellcheck source=scripts/lib/common.sh disable=SC1091
+. "$ROOT/scripts/lib/common.sh"
 
 usage() {
-  echo "usage: $0 OVERLAY [TAG]   OVERLAY: a directory name under k8s/overlays (kind, minikube, production)"
-  echo "  TAG: image tag, default \$TAG or the git sha (as scripts/build-images.sh tags)"
-  echo "  env: NAMESPACE (default shop), TIMEOUT per rollout (default 300s), KUBECTL, KUSTOMIZE"
+  echo "usage: $0 OVERLAY [TAG]   OVERLAY: a directory of k8s/overlays (kind, minikube, production)"
+  echo "  TAG: the image tag (default \$TAG, else the tree's tag, as scripts/build-images.sh tags)"
+  echo "  env: IMAGES_FILE (deploy exactly these refs), TIMEOUT per rollout (default 300s), KUBECTL, KUSTOMIZE"
 }
+case ${1:-} in
+  -h | --help) usage; exit 0 ;;
+  '' | -*) usage >&2; exit 2 ;;
+esac
+[ $# -le 2 ] || { usage >&2; exit 2; }
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-NAMESPACE=${NAMESPACE:-shop}
-TIMEOUT=${TIMEOUT:-300s}
+OVERLAY=$1
 KUBECTL=${KUBECTL:-kubectl}
 KUSTOMIZE=${KUSTOMIZE:-kustomize}
-WORK=""
+T=$(seconds "${TIMEOUT:-300}")
+IMAGES_FILE=${IMAGES_FILE:-}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/shop-deploy.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+trap 'exit 130' INT TERM HUP
 
-step() { echo "==> $*"; }
+check_inputs() {
+  need "$KUBECTL" "$KUSTOMIZE"
+  [ -d "$ROOT/k8s/overlays/$OVERLAY" ] || { usage >&2; die "no overlay k8s/overlays/$OVERLAY"; }
+  if [ -n "$IMAGES_FILE" ]; then
+    [ -f "$IMAGES_FILE" ] || die "IMAGES_FILE $IMAGES_FILE does not exist"
+    IMAGES="the refs of $IMAGES_FILE"
+  else
+    TAG=${2:-${TAG:-$(image_tag)}}
+    IMAGES="tag $TAG"
+  fi
+}
 
-check_tools() {
-  local tool
-  for tool in "$KUBECTL" "$KUSTOMIZE"; do
-    command -v "$tool" >/dev/null || { echo "error: $tool not found on PATH" >&2; exit 1; }
+set_images() {
+  step "setting the images ($IMAGES) in a temp copy of k8s/"
+  cp -R "$ROOT/k8s" "$WORK/"
+  for name in $(service_names); do
+    if [ -n "$IMAGES_FILE" ]; then
+      ref=$(awk -v n="$name" '$1 == n { print $2; exit }' "$IMAGES_FILE")
+      [ -n "$ref" ] || die "$IMAGES_FILE has no line for $name"
+    else
+      ref="*:$TAG"
+    fi
+    (cd "$WORK/k8s/overlays/$OVERLAY" && "$KUSTOMIZE" edit set image "shop-$name=$ref")
+    note "shop-$name=$ref"
   done
-  [[ -d $ROOT/k8s/overlays/$OVERLAY ]] || { echo "error: no overlay k8s/overlays/$OVERLAY" >&2; usage; exit 2; }
 }
 
-# The services whose images scripts/build-images.sh builds: its line SERVICES=(...).
-read_services() {
-  read -ra SERVICES <<<"$(sed -n 's/^\(SERVICES\|TOOLS\)=(\(.*\))$/\2/p' "$ROOT/scripts/build-images.sh" | tr '\n' ' ')"
-  [[ ${#SERVICES[@]} -gt 0 ]] || { echo "error: no SERVICES=(...) in scripts/build-images.sh" >&2; exit 1; }
-}
-
-set_tags() {
-  step "setting image tags to $TAG in a temp copy of k8s/overlays/$OVERLAY"
-  WORK=$(mktemp -d)
-  trap 'rm -rf "$WORK"' EXIT
-  cp -r "$ROOT/k8s" "$WORK/"
-  local svc
-  for svc in "${SERVICES[@]}"; do
-    (cd "$WORK/k8s/overlays/$OVERLAY" && "$KUSTOMIZE" edit set image "shop-$svc=*:$TAG")
-  done
-}
-
+# In a pod (a Jenkins agent) there is no kubeconfig, only the service account: no current context.
 apply() {
-  step "applying k8s/overlays/$OVERLAY to $("$KUBECTL" config current-context)"
-  "$KUSTOMIZE" build "$WORK/k8s/overlays/$OVERLAY" | "$KUBECTL" apply -f -
+  context=$("$KUBECTL" config current-context 2>/dev/null) || context="in-cluster (service account)"
+  step "applying k8s/overlays/$OVERLAY to $context"
+  "$KUSTOMIZE" build "$WORK/k8s/overlays/$OVERLAY" >"$WORK/rendered.yaml"
+  "$KUBECTL" apply -f "$WORK/rendered.yaml"
 }
 
 wait_rollouts() {
-  local workload
   for workload in $("$KUBECTL" -n "$NAMESPACE" get deployments,statefulsets -o name); do
-    step "waiting for $workload (timeout $TIMEOUT)"
-    "$KUBECTL" -n "$NAMESPACE" rollout status "$workload" --timeout="$TIMEOUT"
+    step "waiting for $workload (timeout ${T}s)"
+    "$KUBECTL" -n "$NAMESPACE" rollout status "$workload" --timeout="${T}s"
   done
 }
 
-[[ ${1:-} == -h || ${1:-} == --help ]] && { usage; exit 0; }
-[[ $# -ge 1 && $# -le 2 ]] || { usage; exit 2; }
-OVERLAY=$1
-TAG=${2:-${TAG:-$(git -C "$ROOT" rev-parse --short=12 HEAD 2>/dev/null || echo dev)}}
-
-check_tools
-read_services
-set_tags
+check_inputs "$@"
+set_images
 apply
 wait_rollouts
-step "deployed $OVERLAY with tag $TAG"
+step "deployed $OVERLAY with $IMAGES"

@@ -1,15 +1,20 @@
-#!/usr/bin/env bash
+#!/bin/sh
 # Removes what scripts/jenkins-up.sh created: the namespace jenkins (controller, its volume, build
 # pods), the agents' RBAC objects outside it, and the git server container. The shop keeps running,
 # and jenkins/admin.env stays (delete it to get a new password next time).
-set -euo pipefail
+set -eu
+ROOT=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
+# shellcheck source=scripts/lib/common.sh disable=SC1091
+. "$ROOT/scripts/lib/common.sh"
 
-usage() { echo "usage: $0   env: DOCKER (default docker)"; }
-[[ $# -eq 0 ]] || { usage; [[ $1 == -h || $1 == --help ]]; exit; }
+usage() { echo "usage: $0 [-h]   env: DOCKER (default docker)"; }
+case ${1:-} in
+  '') ;;
+  -h | --help) usage; exit 0 ;;
+  *) usage >&2; exit 2 ;;
+esac
 
 DOCKER=${DOCKER:-docker}
-
-step() { echo "==> $*"; }
 
 delete_jenkins() {
   step "deleting namespace jenkins"
@@ -17,8 +22,8 @@ delete_jenkins() {
 }
 
 delete_rbac() {
-  step "deleting the agents' Role in shop and ClusterRole for the namespace shop"
-  kubectl -n shop delete rolebinding,role jenkins-deployer --ignore-not-found
+  step "deleting the agents' Role in $NAMESPACE and ClusterRole for the namespace $NAMESPACE"
+  kubectl -n "$NAMESPACE" delete rolebinding,role jenkins-deployer --ignore-not-found
   kubectl delete clusterrolebinding,clusterrole jenkins-deployer-namespace-shop --ignore-not-found
 }
 
@@ -27,6 +32,7 @@ delete_git_server() {
   "$DOCKER" rm -f shop-git >/dev/null 2>&1 || true
 }
 
+need kubectl "$DOCKER"
 delete_jenkins
 delete_rbac
 delete_git_server

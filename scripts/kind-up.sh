@@ -1,57 +1,76 @@
-#!/usr/bin/env bash
-# From nothing to a running shop on kind: a local registry, the cluster, ingress-nginx, the images
-# built and pushed, the kind overlay applied, every rollout waited for, then a smoke test.
-# Safe to re-run: each step skips what already exists. Teardown: scripts/kind-down.sh
-set -euo pipefail
+#!/bin/sh
+# From nothing to a running shop on kind: a local registry, the cluster, the Gateway API CRDs and
+# Traefik, the images built and pushed (and deployed by digest), every rollout waited for, then a
+# smoke test. Versions come from k8s/versions.env. Safe to re-run: each step skips what exists.
+# Teardown: scripts/kind-down.sh
+set -eu
+ROOT=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
+# shellcheck source=scripts/lib/common.sh disable=SC1091
+. "$ROOT/scripts/lib/common.sh"
 
-usage() { echo "usage: $0   env: CLUSTER (default shop), TAG (default git sha), DOCKER (default docker)"; }
-[[ $# -eq 0 ]] || { usage; [[ $1 == -h || $1 == --help ]]; exit; }
+usage() {
+  echo "usage: $0 [-h]   env: CLUSTER (default shop), TAG (default: from the git tree), DOCKER (docker),"
+  echo "  TIMEOUT per rollout (default 300s)"
+}
+case ${1:-} in
+  '') ;;
+  -h | --help) usage; exit 0 ;;
+  *) usage >&2; exit 2 ;;
+esac
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CLUSTER=${CLUSTER:-shop}
 DOCKER=${DOCKER:-docker}
+T=$(seconds "${TIMEOUT:-300}")
 REGISTRY_NAME=kind-registry
-REGISTRY_PORT=5001
-INGRESS_NGINX_URL=https://raw.githubusercontent.com/kubernetes/ingress-nginx/controller-v1.12.1/deploy/static/provider/kind/deploy.yaml
-TAG=${TAG:-$(git -C "$ROOT" rev-parse --short=12 HEAD 2>/dev/null || echo dev)}
-
-step() { echo "==> $*"; }
+REGISTRY=localhost:5001
+KIND_IMAGES=${TMPDIR:-/tmp}/shop-kind-$CLUSTER-images.txt # "name ref" lines for deploy.sh
+read_versions
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/shop-kind-up.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+trap 'exit 130' INT TERM HUP
 
 check_tools() {
   step "checking tools"
-  local tool
-  for tool in "$DOCKER" kind kubectl kustomize curl jq; do
-    command -v "$tool" >/dev/null || { echo "error: $tool not found on PATH" >&2; exit 1; }
-  done
+  need "$DOCKER" kind kubectl kustomize curl jq git
+  version=$(kind version | awk '{print $2}')
+  if version_older "$version" "$KIND_VERSION"; then
+    warn "kind $version is older than $KIND_VERSION (k8s/versions.env), the version this was tested with"
+  fi
+  TAG=${TAG:-$(image_tag)}
 }
 
 start_registry() {
-  step "local registry $REGISTRY_NAME on localhost:$REGISTRY_PORT"
-  if [[ $("$DOCKER" inspect -f '{{.State.Running}}' "$REGISTRY_NAME" 2>/dev/null) != true ]]; then
-    "$DOCKER" rm -f "$REGISTRY_NAME" >/dev/null 2>&1 || true
-    "$DOCKER" run -d --restart=always -p "127.0.0.1:$REGISTRY_PORT:5000" --network bridge \
-      --name "$REGISTRY_NAME" registry:2
+  step "local registry $REGISTRY_NAME ($REGISTRY_IMAGE) on $REGISTRY"
+  if [ "$("$DOCKER" inspect -f '{{.State.Running}}' "$REGISTRY_NAME" 2>/dev/null)" = true ]; then
+    note "already running"
+    return 0
   fi
+  "$DOCKER" rm -f "$REGISTRY_NAME" >/dev/null 2>&1 || true
+  "$DOCKER" run -d --restart=always -p "127.0.0.1:5001:5000" --network bridge \
+    --name "$REGISTRY_NAME" "$REGISTRY_IMAGE" >/dev/null
 }
 
 create_cluster() {
-  step "kind cluster $CLUSTER"
-  if ! kind get clusters | grep -qx "$CLUSTER"; then
-    kind create cluster --name "$CLUSTER" --config "$ROOT/k8s/overlays/kind/cluster.yaml"
+  step "kind cluster $CLUSTER (node image $KIND_NODE_IMAGE)"
+  if kind get clusters 2>/dev/null | grep -qx "$CLUSTER"; then
+    note "already exists"
+  else
+    kind create cluster --name "$CLUSTER" --image "$KIND_NODE_IMAGE" \
+      --config "$ROOT/k8s/overlays/kind/cluster.yaml" --wait="${T}s"
   fi
   kubectl config use-context "kind-$CLUSTER" >/dev/null
 }
 
 # As the kind docs describe: each node's containerd maps localhost:5001 to the registry container,
-# the registry joins the kind network, and a ConfigMap documents the registry for tools.
+# the registry joins the docker network "kind", and a ConfigMap documents the registry for tools.
 connect_registry() {
   step "pointing the nodes' containerd at the registry"
-  local node dir="/etc/containerd/certs.d/localhost:$REGISTRY_PORT"
+  dir=/etc/containerd/certs.d/$REGISTRY
   for node in $(kind get nodes --name "$CLUSTER"); do
     "$DOCKER" exec "$node" mkdir -p "$dir"
     printf '[host."http://%s:5000"]\n' "$REGISTRY_NAME" | "$DOCKER" exec -i "$node" cp /dev/stdin "$dir/hosts.toml"
   done
-  if [[ $("$DOCKER" inspect -f '{{json .NetworkSettings.Networks.kind}}' "$REGISTRY_NAME") == null ]]; then
+  if [ "$("$DOCKER" inspect -f '{{json .NetworkSettings.Networks.kind}}' "$REGISTRY_NAME")" = null ]; then
     "$DOCKER" network connect kind "$REGISTRY_NAME"
   fi
   kubectl apply -f - <<YAML
@@ -62,45 +81,51 @@ metadata:
   namespace: kube-public
 data:
   localRegistryHosting.v1: |
-    host: "localhost:$REGISTRY_PORT"
+    host: "$REGISTRY"
     help: "https://kind.sigs.k8s.io/docs/user/local-registry/"
 YAML
 }
 
-install_ingress() {
-  step "ingress-nginx"
-  kubectl apply -f "$INGRESS_NGINX_URL"
-  kubectl -n ingress-nginx rollout status deployment/ingress-nginx-controller --timeout=300s
-}
-
+# Each image is deployed by the digest the registry gives it on push: what runs is exactly what was built.
 build_and_push() {
-  step "building and pushing images tagged $TAG"
-  REGISTRY=localhost:$REGISTRY_PORT TAG=$TAG DOCKER=$(command -v "$DOCKER") "$ROOT/scripts/build-images.sh"
-  local svc services
-  read -ra services <<<"$(sed -n 's/^\(SERVICES\|TOOLS\)=(\(.*\))$/\2/p' "$ROOT/scripts/build-images.sh" | tr '\n' ' ')"
-  for svc in "${services[@]}"; do
-    "$DOCKER" push "localhost:$REGISTRY_PORT/shop-$svc:$TAG"
+  step "building the images (tag $TAG) and pushing them to $REGISTRY"
+  REGISTRY=$REGISTRY TAG=$TAG DOCKER=$DOCKER "$ROOT/scripts/build-images.sh"
+  : >"$WORK/images.txt"
+  for name in $(service_names); do
+    repo=$REGISTRY/shop-$name
+    "$DOCKER" push "$repo:$TAG" >/dev/null
+    ref=$("$DOCKER" inspect --format '{{range .RepoDigests}}{{println .}}{{end}}' "$repo:$TAG" | grep -F "$repo@" | head -n 1)
+    if [ -z "$ref" ]; then
+      warn "the registry gave no digest for $repo:$TAG: deploying it by tag"
+      ref=$repo:$TAG
+    fi
+    echo "$name $ref" >>"$WORK/images.txt"
+    note "pushed $ref"
   done
+  mv "$WORK/images.txt" "$KIND_IMAGES"
 }
 
 deploy() {
-  step "deploying the kind overlay"
-  "$ROOT/scripts/deploy.sh" kind "$TAG"
+  step "deploying the kind overlay with the pushed images ($KIND_IMAGES)"
+  IMAGES_FILE=$KIND_IMAGES TIMEOUT=$T "$ROOT/scripts/deploy.sh" kind "$TAG"
 }
 
 smoke_test() {
-  step "smoke test"
+  step "smoke test through the ingress"
   "$ROOT/scripts/smoke-test.sh" http://localhost
   echo
   echo "The shop runs at http://localhost (also http://shop.localtest.me). Try:"
   echo "  curl -s http://localhost/api/v1/products | jq ."
+  echo "  scripts/verify-cluster.sh          # self-healing, scaling, rolling updates, network policies"
+  echo "  IMAGES_FILE=$KIND_IMAGES scripts/deploy.sh kind   # deploy these images again"
 }
 
 check_tools
 start_registry
 create_cluster
 connect_registry
-install_ingress
+install_gateway_api
+install_traefik
 build_and_push
 deploy
 smoke_test

@@ -54,20 +54,13 @@ fn calls(name: &str) -> Vec<String> {
     found
 }
 
-/// The `SERVICES=(...)` and `TOOLS=(...)` lines of scripts/build-images.sh: every image it builds.
+/// Every image the pipeline builds: the names in services.txt, the one list of the shop.
 fn services() -> Vec<String> {
-    let script = read("scripts/build-images.sh");
-    ["SERVICES=(", "TOOLS=("]
-        .iter()
-        .flat_map(|prefix| {
-            let line = script
-                .lines()
-                .find_map(|l| l.strip_prefix(prefix)?.strip_suffix(')'))
-                .unwrap_or_else(|| panic!("{prefix}...) in scripts/build-images.sh"));
-            line.split_whitespace()
-                .map(str::to_owned)
-                .collect::<Vec<_>>()
-        })
+    read("services.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
         .collect()
 }
 

@@ -35,7 +35,8 @@ start_shop() {
   local _
   for _ in $(seq 1 300); do
     BASE=$(sed -n 's/^gateway listening on //p' "$WORK/out.log")
-    [[ -n $BASE ]] && curl -fs "$BASE/readyz" >/dev/null && return
+    ADMIN=$(sed -n 's/^gateway admin on //p' "$WORK/out.log") # /readyz: the admin port only
+    [[ -n $BASE && -n $ADMIN ]] && curl -fs --connect-timeout 3 --max-time 10 "$ADMIN/readyz" >/dev/null && return
     sleep 0.1
   done
   cat "$WORK/err.log" >&2

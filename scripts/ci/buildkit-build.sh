@@ -8,7 +8,7 @@
 set -eu
 
 usage() {
-  echo "usage: $0 [--push] [SERVICE...]   default: every service of scripts/build-images.sh"
+  echo "usage: $0 [--push] [SERVICE...]   default: every entry of services.txt"
   echo "  env: REGISTRY (default kind-registry:5000), REGISTRY_INSECURE (true: plain HTTP; default true),"
   echo "       TAG (default: 12-char git sha), REVISION (default: git sha), BUILDKIT_HOST (buildctl's)"
 }
@@ -20,7 +20,8 @@ case ${1:-} in
   --push) PUSH=true; shift ;;
   -*) usage; exit 2 ;;
 esac
-SERVICES=${*:-$(sed -n 's/^\(SERVICES\|TOOLS\)=(\(.*\))$/\2/p' scripts/build-images.sh)}
+# services.txt: the first column of every line that is not blank or a comment.
+SERVICES=${*:-$(awk '!/^[[:space:]]*(#|$)/ {print $1}' services.txt)}
 REGISTRY=${REGISTRY:-kind-registry:5000}
 REGISTRY_INSECURE=${REGISTRY_INSECURE:-true}
 TAG=${TAG:-$(git rev-parse --short=12 HEAD 2>/dev/null || echo dev)}

@@ -7,8 +7,12 @@ usage() { echo "usage: $0   (env: STANDINS=0 to skip the CI image stand-ins, TAG
 [[ $# -eq 0 ]] || { usage; exit 2; }
 
 cd "$(dirname "$0")/../.."
-read -ra SERVICES <<<"$(sed -n 's/^SERVICES=(\(.*\))$/\1/p' scripts/build-images.sh)" # the one list
-read -ra TOOLS <<<"$(sed -n 's/^TOOLS=(\(.*\))$/\1/p' scripts/build-images.sh)"
+# The one list (services.txt): services run as containers below; tools (kind "tool") are only built.
+SERVICES=() TOOLS=()
+while read -r name kind _; do
+  case $name in '' | '#'*) continue ;; esac
+  if [[ $kind == tool ]]; then TOOLS+=("$name"); else SERVICES+=("$name"); fi
+done <services.txt
 export DOCKER=/usr/bin/docker DOCKER_BUILDKIT=1
 TAG=${TAG:-$(git rev-parse --short=12 HEAD 2>/dev/null || echo dev)}
 export TAG
@@ -16,6 +20,7 @@ NET=shop-ci-$$
 MAX_IMAGE_BYTES=${MAX_IMAGE_BYTES:-40000000}
 GRACE=30
 BASE=
+ADMIN=
 
 step() { echo; echo "==> $*"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -66,7 +71,7 @@ start_shop() {
       cart) extra=(-e CATALOG_URL=http://catalog:50051) ;;
       orders) extra=(-e CATALOG_URL=http://catalog:50051 -e CART_URL=http://cart:50052 -e PAYMENTS_URL=http://payments:50054) ;;
       gateway) extra=(-e CATALOG_URL=http://catalog:50051 -e CART_URL=http://cart:50052 -e ORDERS_URL=http://orders:50053
-        -e JWT_SECRET=ci-secret-that-is-at-least-32-bytes-long -p 127.0.0.1::8080) ;;
+        -e JWT_SECRET=ci-secret-that-is-at-least-32-bytes-long -p 127.0.0.1::8080 -p 127.0.0.1::9090) ;;
     esac
     "$DOCKER" run -d --name "$(ctr "$svc")" --network "$NET" --network-alias "$svc" \
       --read-only --tmpfs /data:uid=65532,gid=65532 --tmpfs /tmp:mode=1777 --cap-drop ALL --security-opt no-new-privileges \
@@ -74,7 +79,8 @@ start_shop() {
     echo "    started $svc"
   done
   BASE=http://$("$DOCKER" port "$(ctr gateway)" 8080/tcp | head -n1)
-  echo "    gateway published at $BASE"
+  ADMIN=http://$("$DOCKER" port "$(ctr gateway)" 9090/tcp | head -n1) # /readyz, /metrics: admin port only
+  echo "    gateway published at $BASE, its admin port at $ADMIN"
 }
 
 wait_healthy() {
@@ -90,7 +96,7 @@ wait_healthy() {
     [[ $status == healthy ]] || fail "$svc is $status"
     echo "    $svc healthy"
   done
-  curl -fsS "$BASE/readyz" >/dev/null || fail "gateway /readyz"
+  curl -fsS --connect-timeout 3 --max-time 10 "$ADMIN/readyz" >/dev/null || fail "gateway /readyz (admin port)"
 }
 
 # json CODE [ARG...]: runs python CODE with d = the JSON document on stdin, ARGs in sys.argv[2:].

@@ -63,8 +63,8 @@ start_shop() {
   service cart-2 cart
   service payments payments
   service orders orders
-  service gateway gateway -p 127.0.0.1::8080
-  GATEWAY=$("$DOCKER" port "$PREFIX-gateway" 8080/tcp | head -1)
+  service gateway gateway -p 127.0.0.1::9090
+  GATEWAY_ADMIN=$("$DOCKER" port "$PREFIX-gateway" 9090/tcp | head -1) # /metrics: the admin port only
   local name
   for name in catalog-2 cart-2 payments orders gateway; do wait_healthy "$name"; done
 }
@@ -83,9 +83,9 @@ start_load() {
   fail "the shoppers never reached checkout"
 }
 
-# How many checkouts the gateway has answered, from its metrics.
+# How many checkouts the gateway has answered, from its metrics (on its admin port).
 checkouts() {
-  curl -fs "http://$GATEWAY/metrics" \
+  curl -fs --connect-timeout 3 --max-time 10 "http://$GATEWAY_ADMIN/metrics" \
     | awk '/^http_requests_total\{/ && /route="\/api\/v1\/checkout"/ {n += $NF} END {print int(n)}'
 }
 
