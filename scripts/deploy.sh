@@ -60,7 +60,7 @@ apply() {
   context=$("$KUBECTL" config current-context 2>/dev/null) || context="in-cluster (service account)"
   step "applying k8s/overlays/$OVERLAY to $context"
   "$KUSTOMIZE" build "$WORK/k8s/overlays/$OVERLAY" >"$WORK/rendered.yaml"
-  "$KUBECTL" apply -f "$WORK/rendered.yaml"
+  "$KUBECTL" apply --request-timeout=120s -f "$WORK/rendered.yaml"
 }
 
 wait_rollouts() {

@@ -7,7 +7,7 @@ ROOT=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
 # shellcheck source=scripts/lib/common.sh disable=SC1091
 . "$ROOT/scripts/lib/common.sh"
 
-usage() { echo "usage: $0 [-h]   env: DOCKER (default docker)"; }
+usage() { echo "usage: $0 [-h]   env: CLUSTER (default shop), DOCKER (default docker)"; }
 case ${1:-} in
   '') ;;
   -h | --help) usage; exit 0 ;;
@@ -15,16 +15,19 @@ case ${1:-} in
 esac
 
 DOCKER=${DOCKER:-docker}
+CLUSTER=${CLUSTER:-shop}
+# Always the kind cluster jenkins-up.sh used, whatever the current context is.
+kube() { kubectl --context "kind-$CLUSTER" "$@"; }
 
 delete_jenkins() {
   step "deleting namespace jenkins"
-  kubectl delete namespace jenkins --ignore-not-found
+  kube delete namespace jenkins --ignore-not-found --timeout=300s
 }
 
 delete_rbac() {
   step "deleting the agents' Role in $NAMESPACE and ClusterRole for the namespace $NAMESPACE"
-  kubectl -n "$NAMESPACE" delete rolebinding,role jenkins-deployer --ignore-not-found
-  kubectl delete clusterrolebinding,clusterrole jenkins-deployer-namespace-shop --ignore-not-found
+  kube -n "$NAMESPACE" delete rolebinding,role jenkins-deployer --ignore-not-found --timeout=60s
+  kube delete clusterrolebinding,clusterrole jenkins-deployer-namespace-shop --ignore-not-found --timeout=60s
 }
 
 delete_git_server() {

@@ -76,7 +76,7 @@ admin_password() {
 # The agents may only patch the namespace shop, not create it: make sure it exists (the shop's own).
 shop_namespace() {
   step "namespace $NAMESPACE (k8s/base/namespace.yaml)"
-  kubectl apply -f "$ROOT/k8s/base/namespace.yaml" >/dev/null
+  kubectl apply --request-timeout=60s -f "$ROOT/k8s/base/namespace.yaml" >/dev/null
 }
 
 apply() {
@@ -84,7 +84,7 @@ apply() {
   cp -R "$ROOT/jenkins" "$WORK/"
   (cd "$WORK/jenkins" && kustomize edit set image "shop-jenkins=*:$TAG")
   kustomize build "$WORK/jenkins" >"$WORK/rendered.yaml"
-  kubectl apply -f "$WORK/rendered.yaml"
+  kubectl apply --request-timeout=120s -f "$WORK/rendered.yaml"
 }
 
 wait_ready() {

@@ -50,10 +50,25 @@ start_registry() {
     --name "$REGISTRY_NAME" "$REGISTRY_IMAGE" >/dev/null
 }
 
+# An existing cluster made by an older version of these scripts (Kubernetes 1.32, ingress-nginx on
+# the host's port 80, no port 30080 for Traefik) would be reused and fail later, obscurely.
+check_existing_cluster() {
+  version=$(kubectl --context "kind-$CLUSTER" --request-timeout=20s get nodes \
+    -o jsonpath='{.items[0].status.nodeInfo.kubeletVersion}') || die "cannot reach the existing cluster $CLUSTER"
+  mapped=$("$DOCKER" port "$CLUSTER-control-plane" 30080/tcp 2>/dev/null || true)
+  if [ -z "$mapped" ] || version_older "$version" "$KUBERNETES_VERSION"; then
+    die "the existing kind cluster $CLUSTER (Kubernetes $version) was made by an older version of this project
+    (it needs $KUBERNETES_VERSION and Traefik's port 30080 published). Recreate it:
+      KEEP_REGISTRY=1 scripts/kind-down.sh && scripts/kind-up.sh
+    (its PostgreSQL data goes with it: PostgreSQL 17 data would need pg_upgrade for 18 anyway)"
+  fi
+}
+
 create_cluster() {
   step "kind cluster $CLUSTER (node image $KIND_NODE_IMAGE)"
   if kind get clusters 2>/dev/null | grep -qx "$CLUSTER"; then
     note "already exists"
+    check_existing_cluster
   else
     kind create cluster --name "$CLUSTER" --image "$KIND_NODE_IMAGE" \
       --config "$ROOT/k8s/overlays/kind/cluster.yaml" --wait="${T}s"
@@ -73,7 +88,7 @@ connect_registry() {
   if [ "$("$DOCKER" inspect -f '{{json .NetworkSettings.Networks.kind}}' "$REGISTRY_NAME")" = null ]; then
     "$DOCKER" network connect kind "$REGISTRY_NAME"
   fi
-  kubectl apply -f - <<YAML
+  kubectl apply --request-timeout=60s -f - <<YAML
 apiVersion: v1
 kind: ConfigMap
 metadata:

@@ -10,7 +10,8 @@ ROOT=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
 
 usage() {
   echo "usage: $0 [-h]   env: PROFILE (default shop), TAG (default: from the git tree), DRIVER (docker),"
-  echo "  CPUS (4), MEMORY (6g), TIMEOUT per rollout (300s), PORT_FORWARD_PORT (8080)"
+  echo "  CPUS (4), MEMORY (4g; at most what Docker Desktop is given, less 1g), TIMEOUT per rollout (300s),"
+  echo "  PORT_FORWARD_PORT (8080)"
 }
 case ${1:-} in
   '') ;;
@@ -42,9 +43,15 @@ start_cluster() {
   step "minikube profile $PROFILE (Kubernetes $KUBERNETES_VERSION)"
   if minikube -p "$PROFILE" status >/dev/null 2>&1; then
     note "already running"
+    version=$(kubectl --context "$PROFILE" --request-timeout=20s get nodes \
+      -o jsonpath='{.items[0].status.nodeInfo.kubeletVersion}') || die "cannot reach the minikube profile $PROFILE"
+    if version_older "$version" "$KUBERNETES_VERSION"; then
+      die "the minikube profile $PROFILE runs Kubernetes $version, older than $KUBERNETES_VERSION:
+      recreate it: scripts/minikube-down.sh && scripts/minikube-up.sh"
+    fi
   else
     minikube start -p "$PROFILE" --driver="${DRIVER:-docker}" --container-runtime=docker --cni=calico \
-      --kubernetes-version="$KUBERNETES_VERSION" --cpus="${CPUS:-4}" --memory="${MEMORY:-6g}"
+      --kubernetes-version="$KUBERNETES_VERSION" --cpus="${CPUS:-4}" --memory="${MEMORY:-4g}"
   fi
   kubectl config use-context "$PROFILE" >/dev/null
 }
@@ -83,7 +90,11 @@ choose_url() {
     return 0
   fi
   : >"$PF_LOG"
-  kubectl -n traefik port-forward svc/traefik "$PF_PORT:80" >>"$PF_LOG" 2>&1 &
+  # SIGHUP ignored (what nohup does): it outlives this script and the terminal it ran in.
+  (
+    trap '' HUP
+    exec kubectl -n traefik port-forward svc/traefik "$PF_PORT:80"
+  ) >>"$PF_LOG" 2>&1 &
   echo $! >"$PF_PID"
   URL=http://localhost:$PF_PORT
   deadline=$(($(now) + 30))

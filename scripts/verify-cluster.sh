@@ -104,17 +104,24 @@ stop_load() {
 
 # metric POD PATTERN: the sum of the metric lines matching PATTERN on POD's admin port, read
 # through the API server's proxy (the admin port is never exposed by the ingress).
+# A read that fails is an error, never a silent 0. The API server reaches the admin port when it runs
+# on the pod's node (a NetworkPolicy never blocks a pod's own node), i.e. on one-node kind and
+# minikube; on a multi-node cluster with the network-policies component, read Prometheus instead.
 metric() {
-  kubectl get --raw "/api/v1/namespaces/$NAMESPACE/pods/$1:9090/proxy/metrics" --request-timeout=10s |
-    awk -v p="$2" '$0 ~ p { n += $NF } END { printf "%d\n", n }'
+  kubectl get --raw "/api/v1/namespaces/$NAMESPACE/pods/$1:9090/proxy/metrics" --request-timeout=10s \
+    >"$WORK/metrics" || die "cannot read the metrics of $1 through the API server (port 9090)"
+  awk -v p="$2" '$0 ~ p { n += $NF } END { printf "%d\n", n }' "$WORK/metrics"
 }
 
 pods_of() { k get pods -l "app.kubernetes.io/name=$1" -o name | sed 's|^pod/||'; }
 
 pods_ready() {
-  step "1. every pod in namespace $NAMESPACE is Ready"
+  step "1. every Deployment and StatefulSet in namespace $NAMESPACE has all its pods Ready"
   why "a Service only sends traffic to Ready pods; one that never gets Ready is crashing or failing its probe"
-  k wait --for=condition=Ready pod --all --field-selector=status.phase!=Succeeded --timeout="${T}s"
+  # Workloads, not `wait pod --all`: a pod of a finished rollout may still be terminating.
+  for workload in $(k get deployments,statefulsets -o name); do
+    k rollout status "$workload" --timeout="${T}s"
+  done
   k get pods -o wide
 }
 
@@ -205,7 +212,7 @@ network_policies() {
   if ! k get networkpolicy default-deny >/dev/null 2>&1; then
     skip "no NetworkPolicy default-deny in $NAMESPACE (the network-policies component is off)"
   fi
-  k delete pod "$PROBE" --ignore-not-found >/dev/null
+  k delete pod "$PROBE" --ignore-not-found --timeout="${T}s" >/dev/null
   : >"$WORK/probe"
   # The namespace enforces Pod Security "restricted": the probe runs as non-root, without privileges.
   # DNS is allowed to every pod, so "bad address" means the probe is inconclusive, not blocked.
@@ -216,8 +223,11 @@ network_policies() {
     "seccompProfile":{"type":"RuntimeDefault"}},"containers":[{"name":"'$PROBE'","image":"'$PROBE_IMAGE'",
     "command":["sh","-c",'"$(printf '%s' "$script" | jq -Rs .)"'],
     "securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}}}]}}'
-  out=$(k run "$PROBE" --image="$PROBE_IMAGE" --restart=Never --rm -i --quiet \
-    --pod-running-timeout="${T}s" --overrides="$overrides" </dev/null 2>&1) || true
+  # Not `run --rm -i`: attaching may miss what the probe prints before it; wait, then read its log.
+  k run "$PROBE" --image="$PROBE_IMAGE" --restart=Never --overrides="$overrides" >/dev/null
+  k wait pod "$PROBE" --for=jsonpath='{.status.phase}'=Succeeded --timeout="${T}s" >/dev/null ||
+    die "the probe pod did not finish: $(k get pod "$PROBE" -o jsonpath='{.status.phase}' 2>&1)"
+  out=$(k logs "$PROBE" 2>&1) || true
   case $out in
     *BLOCKED*) note "blocked, as it should be (${out#*BLOCKED })" ;;
     *REACHED*) die "the probe reached the gateway: does the cluster's CNI enforce NetworkPolicy?" ;;
@@ -234,6 +244,8 @@ summary() {
 }
 
 need kubectl curl jq
+note "cluster: $(kubectl config current-context 2>/dev/null || echo 'in-cluster (service account)'), shop at $BASE"
+echo
 check pods-ready pods_ready
 check api api_answers
 check self-healing self_healing

@@ -1,12 +1,14 @@
 //! The whole shop in one process: the same `serve` functions that run as separate containers in
-//! Kubernetes, started side by side on localhost (like Grafana Loki's "monolithic mode").
+//! Kubernetes, started side by side on localhost (like Grafana Loki's "monolithic mode"). What runs,
+//! on which ports and who calls whom come from `services.txt` (see [`services`]); each service is
+//! configured through the same environment variables as its container, which `shop up` sets for it.
+
+pub mod services;
 
 use anyhow::Context as _;
-use platform::{
-    Shutdown, config::ServerConfig, grpc_client::ClientConfig, grpc_server::Listeners,
-    shutdown::ShutdownPolicy,
-};
-use std::{net::SocketAddr, path::PathBuf};
+use platform::{Shutdown, config, grpc_server::Listeners};
+use services::Listed;
+use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf};
 use tokio::{net::TcpListener, task::JoinHandle};
 
 /// Where the all-in-one shop listens and keeps its data.
@@ -15,9 +17,8 @@ pub struct ShopOptions {
     pub databases: Databases,
     /// Host to bind, e.g. 127.0.0.1.
     pub host: std::net::IpAddr,
-    /// Main and admin port of the gateway, catalog, cart, orders and payments; all 0 picks free
-    /// ports (tests).
-    pub ports: Ports,
+    /// Free ports chosen by the OS (tests) instead of those of services.txt.
+    pub ephemeral_ports: bool,
     /// Used when `JWT_SECRET` is not set.
     pub fallback_jwt_secret: String,
 }
@@ -27,63 +28,45 @@ pub struct ShopOptions {
 pub enum Databases {
     /// One SQLite file per service in this directory (the default: nothing to install).
     SqliteDir(PathBuf),
-    /// A database URL per service, e.g. four PostgreSQL databases.
-    Urls {
-        catalog: String,
-        cart: String,
-        orders: String,
-        payments: String,
-    },
+    /// A database URL per service name, e.g. PostgreSQL databases.
+    Urls(BTreeMap<String, String>),
 }
 
 impl Databases {
-    fn url(&self, service: &str) -> String {
-        match (self, service) {
-            (Databases::SqliteDir(dir), _) => format!("sqlite://{}/{service}.db", dir.display()),
-            (Databases::Urls { catalog, .. }, "catalog") => catalog.clone(),
-            (Databases::Urls { cart, .. }, "cart") => cart.clone(),
-            (Databases::Urls { orders, .. }, "orders") => orders.clone(),
-            (Databases::Urls { payments, .. }, _) => payments.clone(),
+    fn url(&self, service: &str) -> anyhow::Result<String> {
+        match self {
+            Databases::SqliteDir(dir) => Ok(format!("sqlite://{}/{service}.db", dir.display())),
+            Databases::Urls(urls) => urls
+                .get(service)
+                .cloned()
+                .with_context(|| format!("no database URL for {service}")),
         }
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-pub struct Ports {
-    pub gateway: (u16, u16),
-    pub catalog: (u16, u16),
-    pub cart: (u16, u16),
-    pub orders: (u16, u16),
-    pub payments: (u16, u16),
-}
+/// The main and admin address of every running service, by name.
+#[derive(Debug, Clone, Default)]
+pub struct Addresses(BTreeMap<String, (SocketAddr, SocketAddr)>);
 
-impl Ports {
-    /// The documented defaults: gateway 8080, gRPC 50051-50054, admin 9090-9094.
-    pub const STANDARD: Ports = Ports {
-        gateway: (8080, 9090),
-        catalog: (50051, 9091),
-        cart: (50052, 9092),
-        orders: (50053, 9093),
-        payments: (50054, 9094),
-    };
-    /// Free ports chosen by the OS.
-    pub const EPHEMERAL: Ports = Ports {
-        gateway: (0, 0),
-        catalog: (0, 0),
-        cart: (0, 0),
-        orders: (0, 0),
-        payments: (0, 0),
-    };
-}
+impl Addresses {
+    /// (main, admin) of `service`.
+    pub fn of(&self, service: &str) -> (SocketAddr, SocketAddr) {
+        *self
+            .0
+            .get(service)
+            .unwrap_or_else(|| panic!("no service {service} runs"))
+    }
 
-/// Addresses of a running shop.
-#[derive(Debug, Clone, Copy)]
-pub struct Addresses {
-    pub gateway: (SocketAddr, SocketAddr),
-    pub catalog: (SocketAddr, SocketAddr),
-    pub cart: (SocketAddr, SocketAddr),
-    pub orders: (SocketAddr, SocketAddr),
-    pub payments: (SocketAddr, SocketAddr),
+    /// Every service's admin address.
+    pub fn admin(&self) -> impl Iterator<Item = (&str, SocketAddr)> {
+        self.0
+            .iter()
+            .map(|(name, (_, admin))| (name.as_str(), *admin))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, (SocketAddr, SocketAddr))> {
+        self.0.iter().map(|(name, addrs)| (name.as_str(), *addrs))
+    }
 }
 
 /// A started shop; stop it with [`RunningShop::stop`] or by triggering its [`Shutdown`].
@@ -99,115 +82,84 @@ async fn bind(host: std::net::IpAddr, port: u16, what: &str) -> anyhow::Result<T
         .with_context(|| format!("cannot listen on {host}:{port} for {what} (in use?)"))
 }
 
-async fn listeners(
-    host: std::net::IpAddr,
-    (main, admin): (u16, u16),
-    name: &str,
-) -> anyhow::Result<Listeners> {
-    Ok(Listeners {
-        main: bind(host, main, name).await?,
-        admin: Some(bind(host, admin, name).await?),
-    })
+/// The environment `shop up` gives one service: its addresses, its database, the addresses of the
+/// services it calls. Everything else comes from the process's own environment, as in a container.
+fn variables(
+    service: &Listed,
+    addresses: &Addresses,
+    options: &ShopOptions,
+) -> anyhow::Result<BTreeMap<String, String>> {
+    let (main, admin) = addresses.of(&service.name);
+    let mut vars = BTreeMap::from([
+        ("LISTEN_ADDR".to_owned(), main.to_string()),
+        ("ADMIN_ADDR".to_owned(), admin.to_string()),
+    ]);
+    if service.database {
+        vars.insert("DATABASE_URL".into(), options.databases.url(&service.name)?);
+    }
+    for callee in &service.calls {
+        let url = format!("http://{}", addresses.of(callee).0);
+        vars.insert(format!("{}_URL", callee.to_uppercase()), url);
+    }
+    if std::env::var_os("JWT_SECRET").is_none() {
+        vars.insert("JWT_SECRET".into(), options.fallback_jwt_secret.clone());
+    }
+    Ok(vars)
 }
 
-fn addrs(l: &Listeners) -> anyhow::Result<(SocketAddr, SocketAddr)> {
-    Ok((
-        l.main.local_addr()?,
-        l.admin
-            .as_ref()
-            .expect("every server has an admin listener")
-            .local_addr()?,
-    ))
-}
-
-fn server(l: &Listeners, shutdown: ShutdownPolicy) -> anyhow::Result<ServerConfig> {
-    let (listen_addr, admin_addr) = addrs(l)?;
-    Ok(ServerConfig {
-        listen_addr,
-        admin_addr: Some(admin_addr),
-        shutdown,
-    })
-}
-
-fn url(addr: SocketAddr) -> String {
-    format!("http://{addr}")
-}
-
-/// Binds every listener, then starts the four services and the gateway.
+/// Binds every listener, then starts every service of services.txt with its `serve` function.
 ///
 /// Settings that are not about addresses or storage (fault injection, token lifetime, timeouts,
 /// drain period) come from the same environment variables as the separate binaries.
 pub async fn start(options: ShopOptions) -> anyhow::Result<RunningShop> {
-    let host = options.host;
-    let catalog_l = listeners(host, options.ports.catalog, "catalog").await?;
-    let cart_l = listeners(host, options.ports.cart, "cart").await?;
-    let orders_l = listeners(host, options.ports.orders, "orders").await?;
-    let payments_l = listeners(host, options.ports.payments, "payments").await?;
-    let gateway_l = listeners(host, options.ports.gateway, "gateway").await?;
-    let addresses = Addresses {
-        gateway: addrs(&gateway_l)?,
-        catalog: addrs(&catalog_l)?,
-        cart: addrs(&cart_l)?,
-        orders: addrs(&orders_l)?,
-        payments: addrs(&payments_l)?,
-    };
+    let listed: Vec<Listed> = services::listed()
+        .into_iter()
+        .filter(Listed::serves)
+        .collect();
+    let mut listeners = BTreeMap::new();
+    let mut addresses = Addresses::default();
+    for service in &listed {
+        let port = |p: Option<u16>| {
+            if options.ephemeral_ports {
+                0
+            } else {
+                p.unwrap_or(0)
+            }
+        };
+        let main = bind(options.host, port(service.port), &service.name).await?;
+        let admin = bind(options.host, port(service.admin), &service.name).await?;
+        addresses.0.insert(
+            service.name.clone(),
+            (main.local_addr()?, admin.local_addr()?),
+        );
+        listeners.insert(
+            service.name.clone(),
+            Listeners {
+                main,
+                admin: Some(admin),
+            },
+        );
+    }
 
-    let policy = ShutdownPolicy::from_env()?;
-    let client = ClientConfig::from_env()?;
-    let data = &options.databases;
-    let catalog_config = catalog::Config {
-        server: server(&catalog_l, policy)?,
-        database_url: data.url("catalog"),
-    };
-    let cart_config = cart::Config {
-        server: server(&cart_l, policy)?,
-        database_url: data.url("cart"),
-        catalog_url: url(addresses.catalog.0),
-        client: client.clone(),
-    };
-    let orders_config = orders::Config {
-        server: server(&orders_l, policy)?,
-        database_url: data.url("orders"),
-        catalog_url: url(addresses.catalog.0),
-        cart_url: url(addresses.cart.0),
-        payments_url: url(addresses.payments.0),
-        client: client.clone(),
-    };
-    let payments_config = payments::Config {
-        server: server(&payments_l, policy)?,
-        database_url: data.url("payments"),
-        faults: payments::Config::from_env()?.faults,
-    };
-    let gateway_config = gateway::Config {
-        server: server(&gateway_l, policy)?,
-        catalog_url: url(addresses.catalog.0),
-        cart_url: url(addresses.cart.0),
-        orders_url: url(addresses.orders.0),
-        client,
-        ..gateway::Config::from_env_with_secret(Some(options.fallback_jwt_secret))?
-    };
-
-    let shutdown = Shutdown::new();
-    // Listed in stop order: callers before the services they call, so a request in flight at
-    // the gateway can still reach orders, and orders can still reach catalog, cart and payments.
-    let servers = vec![
-        Server::spawn("gateway", &shutdown, |s| {
-            gateway::serve(gateway_l, gateway_config, s)
-        }),
-        Server::spawn("orders", &shutdown, |s| {
-            orders::serve(orders_l, orders_config, s)
-        }),
-        Server::spawn("cart", &shutdown, |s| cart::serve(cart_l, cart_config, s)),
-        Server::spawn("payments", &shutdown, |s| {
-            payments::serve(payments_l, payments_config, s)
-        }),
-        Server::spawn("catalog", &shutdown, |s| {
-            catalog::serve(catalog_l, catalog_config, s)
-        }),
-    ];
+    let shop = Shutdown::new();
+    let mut servers = Vec::new();
+    for service in services::callers_first(&listed) {
+        let entry = services::entry(&service.name).with_context(|| {
+            format!(
+                "services.txt lists {}, which this binary cannot start",
+                service.name
+            )
+        })?;
+        let vars = variables(&service, &addresses, &options)?;
+        let listeners = listeners.remove(&service.name).expect("bound above");
+        let shutdown = Shutdown::new();
+        let future = config::with_overrides(vars, || (entry.start)(listeners, shutdown.clone()))
+            .with_context(|| format!("configuring {}", service.name))?;
+        servers.push(Server::spawn(entry.name, &shop, shutdown, future));
+    }
     Ok(RunningShop {
         addresses,
-        shutdown,
+        shutdown: shop,
         servers,
     })
 }
@@ -220,13 +172,12 @@ struct Server {
 }
 
 impl Server {
-    fn spawn<F, Fut>(name: &'static str, shop: &Shutdown, serve: F) -> Self
-    where
-        F: FnOnce(Shutdown) -> Fut,
-        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
-    {
-        let shutdown = Shutdown::new();
-        let future = serve(shutdown.clone());
+    fn spawn(
+        name: &'static str,
+        shop: &Shutdown,
+        shutdown: Shutdown,
+        future: services::Server,
+    ) -> Self {
         let shop = shop.clone();
         let task = tokio::spawn(async move {
             let result = future.await;
@@ -243,29 +194,16 @@ impl Server {
     }
 }
 
-impl Addresses {
-    /// Every server's admin address.
-    pub fn admin(&self) -> [SocketAddr; 5] {
-        [
-            self.gateway.1,
-            self.catalog.1,
-            self.cart.1,
-            self.orders.1,
-            self.payments.1,
-        ]
-    }
-}
-
 impl RunningShop {
     /// Waits until every server answers its admin `/readyz` (the whole shop can take traffic),
     /// or `patience` has passed.
     pub async fn wait_ready(&self, patience: std::time::Duration) -> anyhow::Result<()> {
         let deadline = tokio::time::Instant::now() + patience;
-        for addr in self.addresses.admin() {
+        for (name, addr) in self.addresses.admin() {
             while !platform::admin::answers_ok(addr, "/readyz").await {
                 anyhow::ensure!(
                     tokio::time::Instant::now() < deadline,
-                    "http://{addr}/readyz did not answer 200 within {patience:?}"
+                    "{name}: http://{addr}/readyz did not answer 200 within {patience:?}"
                 );
                 tokio::time::sleep(std::time::Duration::from_millis(20)).await;
             }
@@ -274,8 +212,8 @@ impl RunningShop {
     }
 
     /// Waits for the shop's shutdown (a signal, or a server that failed), then stops the servers
-    /// one after another in dependency order, each draining its in-flight requests. Returns the
-    /// first failure.
+    /// one after another, callers first, each draining its in-flight requests. Returns the first
+    /// failure.
     pub async fn wait(self) -> anyhow::Result<()> {
         self.shutdown.wait().await;
         let mut first_error = None;

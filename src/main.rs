@@ -1,7 +1,7 @@
 //! `shop up`: the whole shop in one process, for a laptop with nothing but Rust.
 
 use clap::{Parser, Subcommand};
-use shop::{Databases, Ports, ShopOptions};
+use shop::{Databases, ShopOptions, services};
 use std::{path::PathBuf, process::ExitCode};
 
 #[derive(Parser)]
@@ -16,7 +16,9 @@ enum Command {
     /// Run one service on its own, exactly as its container does (configured by environment
     /// variables: see docs/configuration.md). `shop run catalog healthcheck` probes a running one.
     Run {
-        service: Service,
+        /// A service of services.txt: catalog, cart, orders, payments, gateway.
+        #[arg(value_parser = clap::builder::PossibleValuesParser::new(services::ENTRIES.iter().map(|e| e.name)))]
+        service: String,
         /// `healthcheck` to probe instead of serve.
         args: Vec<String>,
     },
@@ -28,61 +30,18 @@ enum Command {
         /// Address to bind.
         #[arg(long, default_value = "127.0.0.1")]
         host: std::net::IpAddr,
-        /// Let the OS pick free ports instead of 8080, 50051-50054 and 9090-9094 (used by tests).
+        /// Let the OS pick free ports instead of those of services.txt (used by tests).
         #[arg(long)]
         ephemeral_ports: bool,
     },
 }
 
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum Service {
-    Catalog,
-    Cart,
-    Orders,
-    Payments,
-    Gateway,
-}
-
 fn main() -> ExitCode {
-    use platform::binary::{Probe, run_with_args};
     match Cli::parse().command {
-        Command::Run { service, args } => match service {
-            Service::Catalog => run_with_args(
-                "catalog",
-                Probe::Grpc,
-                catalog::Config::from_env,
-                catalog::serve,
-                &args,
-            ),
-            Service::Cart => run_with_args(
-                "cart",
-                Probe::Grpc,
-                cart::Config::from_env,
-                cart::serve,
-                &args,
-            ),
-            Service::Orders => run_with_args(
-                "orders",
-                Probe::Grpc,
-                orders::Config::from_env,
-                orders::serve,
-                &args,
-            ),
-            Service::Payments => run_with_args(
-                "payments",
-                Probe::Grpc,
-                payments::Config::from_env,
-                payments::serve,
-                &args,
-            ),
-            Service::Gateway => run_with_args(
-                "gateway",
-                Probe::Http,
-                gateway::Config::from_env,
-                gateway::serve,
-                &args,
-            ),
-        },
+        Command::Run { service, args } => {
+            let entry = services::entry(&service).expect("clap checked the name");
+            (entry.run)(&args)
+        }
         Command::Up {
             data_dir,
             host,
@@ -113,11 +72,7 @@ async fn up(data_dir: PathBuf, host: std::net::IpAddr, ephemeral_ports: bool) ->
     let options = ShopOptions {
         databases: Databases::SqliteDir(data_dir),
         host,
-        ports: if ephemeral_ports {
-            Ports::EPHEMERAL
-        } else {
-            Ports::STANDARD
-        },
+        ephemeral_ports,
         fallback_jwt_secret: shop::random_secret(),
     };
     let shop = match shop::start(options).await {
@@ -134,30 +89,19 @@ async fn up(data_dir: PathBuf, host: std::net::IpAddr, ephemeral_ports: bool) ->
         let _ = shop.wait().await;
         return ExitCode::FAILURE;
     }
-    let a = shop.addresses;
-    println!(
-        "\nThe shop is up.\n\
-         \n  REST API      http://{g}/api/v1/products\
-         \n  OpenAPI       http://{g}/api/v1/openapi.json\
-         \n  gateway admin http://{ga}/healthz  http://{ga}/readyz  http://{ga}/metrics\
-         \n  catalog gRPC  {c}   (grpcurl -plaintext {c} list)   admin http://{ca}/metrics\
-         \n  cart gRPC     {k}   admin http://{ka}/metrics\
-         \n  orders gRPC   {o}   admin http://{oa}/metrics\
-         \n  payments gRPC {p}   admin http://{pa}/metrics\
-         \n\nTry: curl http://{g}/api/v1/products?page_size=3\nPress Ctrl-C to stop.\n\
-         gateway listening on http://{g}\n\
-         gateway admin on http://{ga}",
-        g = a.gateway.0,
-        ga = a.gateway.1,
-        c = a.catalog.0,
-        ca = a.catalog.1,
-        k = a.cart.0,
-        ka = a.cart.1,
-        o = a.orders.0,
-        oa = a.orders.1,
-        p = a.payments.0,
-        pa = a.payments.1,
-    );
+    let (g, ga) = shop.addresses.of("gateway");
+    println!("\nThe shop is up.\n");
+    println!("  REST API        http://{g}/api/v1/products");
+    println!("  OpenAPI         http://{g}/api/v1/openapi.json");
+    for (name, (main, admin)) in shop.addresses.iter().filter(|(name, _)| *name != "gateway") {
+        println!(
+            "  {name:<15} gRPC {main}  (grpcurl -plaintext {main} list)  admin http://{admin}/metrics"
+        );
+    }
+    println!("  gateway admin   http://{ga}/healthz  http://{ga}/readyz  http://{ga}/metrics");
+    println!("\nTry: curl http://{g}/api/v1/products?page_size=3\nPress Ctrl-C to stop.");
+    // Machine-readable lines, read by the tests and scripts that start `shop up`.
+    println!("gateway listening on http://{g}\ngateway admin on http://{ga}");
     match shop.wait().await {
         Ok(()) => {
             tracing::info!("the shop stopped cleanly");

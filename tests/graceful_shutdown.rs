@@ -81,6 +81,19 @@ async fn sigterm_lets_in_flight_requests_finish_and_exits_zero() {
         .unwrap();
     assert!(killed.success());
 
+    // While the checkout drains, the admin port still answers: not ready (503), not refused.
+    let drain_deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let ready = http.get(format!("{admin}/readyz")).send().await;
+        if ready.as_ref().is_ok_and(|r| r.status() == 503) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < drain_deadline && !checkout.is_finished(),
+            "/readyz never answered 503 during the drain: {ready:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let response = checkout
         .await
         .unwrap()

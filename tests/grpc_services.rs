@@ -54,12 +54,12 @@ async fn reflected_services(addr: SocketAddr) -> Vec<String> {
 #[tokio::test]
 async fn every_service_serves_health_and_reflection() {
     let shop = spawn_shop(Backend::Sqlite).await;
-    let a = shop.addresses;
+    let a = &shop.addresses;
     for (addr, name) in [
-        (a.catalog.0, "shop.catalog.v1.CatalogService"),
-        (a.cart.0, "shop.cart.v1.CartService"),
-        (a.orders.0, "shop.orders.v1.OrderService"),
-        (a.payments.0, "shop.payments.v1.PaymentService"),
+        (a.of("catalog").0, "shop.catalog.v1.CatalogService"),
+        (a.of("cart").0, "shop.cart.v1.CartService"),
+        (a.of("orders").0, "shop.orders.v1.OrderService"),
+        (a.of("payments").0, "shop.payments.v1.PaymentService"),
     ] {
         let mut health = HealthClient::new(channel(addr).await);
         for service in ["", name] {
@@ -78,6 +78,12 @@ async fn every_service_serves_health_and_reflection() {
             );
         }
         let services = reflected_services(addr).await;
+        assert!(
+            services
+                .iter()
+                .all(|s| !s.starts_with("shop.") || s == name),
+            "{name}'s reflection lists only its own shop service: {services:?}"
+        );
         for expected in [
             name,
             "grpc.health.v1.Health",
@@ -95,9 +101,9 @@ async fn every_service_serves_health_and_reflection() {
 #[tokio::test]
 async fn services_answer_their_contracts_over_grpc() {
     let shop = spawn_shop(Backend::Sqlite).await;
-    let a = shop.addresses;
+    let a = &shop.addresses;
 
-    let mut catalog = CatalogServiceClient::new(channel(a.catalog.0).await);
+    let mut catalog = CatalogServiceClient::new(channel(a.of("catalog").0).await);
     let page = catalog
         .list_products(ListProductsRequest {
             page_size: 100,
@@ -124,7 +130,7 @@ async fn services_answer_their_contracts_over_grpc() {
         .unwrap_err();
     assert_eq!(err.code(), Code::InvalidArgument);
 
-    let mut cart = CartServiceClient::new(channel(a.cart.0).await);
+    let mut cart = CartServiceClient::new(channel(a.of("cart").0).await);
     let err = cart
         .add_item(AddItemRequest {
             user_id: "u".into(),
@@ -139,7 +145,7 @@ async fn services_answer_their_contracts_over_grpc() {
         "cart checks products against the catalog"
     );
 
-    let mut payments = PaymentServiceClient::new(channel(a.payments.0).await);
+    let mut payments = PaymentServiceClient::new(channel(a.of("payments").0).await);
     let charge = |key: &str, units: i64| ChargeRequest {
         amount: Some(Money {
             currency_code: "USD".into(),
@@ -262,7 +268,7 @@ async fn metrics_and_openapi_are_served() {
     );
     let admin = shop
         .http
-        .get(format!("http://{}/metrics", shop.addresses.catalog.1))
+        .get(format!("http://{}/metrics", shop.addresses.of("catalog").1))
         .send()
         .await
         .unwrap()
@@ -275,7 +281,7 @@ async fn metrics_and_openapi_are_served() {
     );
     let ready = shop
         .http
-        .get(format!("http://{}/readyz", shop.addresses.catalog.1))
+        .get(format!("http://{}/readyz", shop.addresses.of("catalog").1))
         .send()
         .await
         .unwrap();

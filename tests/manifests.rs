@@ -36,7 +36,7 @@ const EXTERNAL_SECRETS: &[(&str, &str)] = &[
     ("overlays/production", "postgres-credentials"),
 ];
 
-/// What one shop binary reads and serves, from its crate.
+/// What one shop binary reads and serves, from its crate (through its registry entry).
 struct Binary {
     env_vars: Vec<String>,
     required: Vec<String>,
@@ -50,41 +50,17 @@ fn strings<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> Vec<String> {
     items.into_iter().map(|s| s.as_ref().to_owned()).collect()
 }
 
+/// What the binary of `service` reads and serves, from its entry in the registry of `shop up`
+/// (src/services.rs), so that a new service needs no edit here.
 fn binary(service: &str) -> Binary {
-    match service {
-        "catalog" => Binary {
-            env_vars: strings(catalog::config::ENV_VARS.iter()),
-            required: strings(catalog::config::REQUIRED_ENV_VARS.iter()),
-            grpc_service: Some(shop_proto::catalog::v1::catalog_service_server::SERVICE_NAME),
-            default_port: 50051,
-        },
-        "cart" => Binary {
-            env_vars: strings(cart::config::ENV_VARS.iter()),
-            required: strings(cart::config::REQUIRED_ENV_VARS.iter()),
-            grpc_service: Some(shop_proto::cart::v1::cart_service_server::SERVICE_NAME),
-            default_port: 50052,
-        },
-        "orders" => Binary {
-            env_vars: strings(orders::config::ENV_VARS.iter()),
-            required: strings(orders::config::REQUIRED_ENV_VARS.iter()),
-            grpc_service: Some(shop_proto::orders::v1::order_service_server::SERVICE_NAME),
-            default_port: 50053,
-        },
-        "payments" => Binary {
-            env_vars: strings(payments::config::ENV_VARS.iter()),
-            required: strings(payments::config::REQUIRED_ENV_VARS.iter()),
-            grpc_service: Some(shop_proto::payments::v1::payment_service_server::SERVICE_NAME),
-            default_port: 50054,
-        },
-        "gateway" => Binary {
-            env_vars: strings(gateway::config::ENV_VARS.iter()),
-            required: strings(gateway::config::REQUIRED_ENV_VARS.iter()),
-            grpc_service: None,
-            default_port: 8080,
-        },
-        other => {
-            panic!("services.txt lists {other}, which this test does not know")
-        }
+    let entry = shop::services::entry(service).unwrap_or_else(|| {
+        panic!("services.txt lists {service}, which src/services.rs does not know")
+    });
+    Binary {
+        env_vars: strings((entry.env_vars)()),
+        required: strings(entry.required),
+        grpc_service: entry.grpc_service,
+        default_port: i32::from(entry.default_port),
     }
 }
 
@@ -95,45 +71,15 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// One row of services.txt, the one list of what the shop deploys.
-#[derive(Debug, Clone)]
-struct ListedService {
-    name: String,
-    kind: String,
-    port: Option<u16>,
-    admin: Option<u16>,
-    database: bool,
-    calls: Vec<String>,
-}
-
-fn service_list() -> &'static Vec<ListedService> {
-    static LIST: OnceLock<Vec<ListedService>> = OnceLock::new();
+/// The rows of services.txt, the one list of what the shop deploys, read with the parser `shop up`
+/// uses.
+fn service_list() -> &'static Vec<shop::services::Listed> {
+    static LIST: OnceLock<Vec<shop::services::Listed>> = OnceLock::new();
     LIST.get_or_init(|| {
         let path = root().join("services.txt");
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-        let number =
-            |v: &str| (v != "-").then(|| v.parse().expect("a port number in services.txt"));
-        text.lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .map(|l| {
-                let f: Vec<&str> = l.split_whitespace().collect();
-                assert_eq!(f.len(), 6, "services.txt: 6 columns expected in {l:?}");
-                ListedService {
-                    name: f[0].to_owned(),
-                    kind: f[1].to_owned(),
-                    port: number(f[2]),
-                    admin: number(f[3]),
-                    database: f[4] == "yes",
-                    calls: f[5]
-                        .split(',')
-                        .filter(|c| *c != "-")
-                        .map(str::to_owned)
-                        .collect(),
-                }
-            })
-            .collect()
+        shop::services::parse(&text).unwrap_or_else(|e| panic!("{e}"))
     })
 }
 
@@ -1600,24 +1546,11 @@ fn compose_uses_the_pinned_postgres_image() {
 }
 
 #[test]
-fn the_service_list_matches_the_binaries_shop_up_and_the_manifests() {
-    let standard = shop::Ports::STANDARD;
+fn the_service_list_matches_the_binaries_and_the_manifests() {
+    // The same parser `shop up` uses reads the same rows as this test's.
+    let compiled = shop::services::listed();
+    assert_eq!(compiled.len(), service_list().len());
     for s in service_list() {
-        let expected = match s.name.as_str() {
-            "catalog" => Some(standard.catalog),
-            "cart" => Some(standard.cart),
-            "orders" => Some(standard.orders),
-            "payments" => Some(standard.payments),
-            "gateway" => Some(standard.gateway),
-            "loadgen" => None,
-            other => panic!("services.txt lists {other}, which `shop up` does not start"),
-        };
-        assert_eq!(
-            s.port.zip(s.admin),
-            expected,
-            "{}: ports in services.txt vs `shop up`",
-            s.name
-        );
         let crate_dir = ["services", ""]
             .iter()
             .map(|d| root().join(d).join(&s.name))
@@ -1630,6 +1563,11 @@ fn the_service_list_matches_the_binaries_shop_up_and_the_manifests() {
         if s.kind == "tool" {
             continue;
         }
+        assert!(
+            shop::services::entry(&s.name).is_some(),
+            "{}: `shop up` cannot start it",
+            s.name
+        );
         let bin = binary(&s.name);
         assert_eq!(
             s.port.map(i32::from),
@@ -1873,6 +1811,45 @@ fn hpa_targets_are_real_load_not_idle_noise() {
                     w.name
                 );
             }
+        }
+    }
+}
+
+#[test]
+fn compose_runs_every_listed_service_wired_as_the_list_says() {
+    let mut compose: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(root().join("compose.yaml")).unwrap())
+            .unwrap();
+    compose.apply_merge().expect("compose.yaml's merge keys");
+    let services = &compose["services"];
+    for s in service_list().iter().filter(|s| s.kind != "tool") {
+        let svc = &services[s.name.as_str()];
+        assert!(!svc.is_null(), "compose.yaml does not run {}", s.name);
+        assert_eq!(
+            svc["build"]["args"]["SERVICE"].as_str(),
+            Some(s.name.as_str()),
+            "compose.yaml: {} is built from the Dockerfile with SERVICE={0}",
+            s.name
+        );
+        for callee in &s.calls {
+            let var = format!("{}_URL", callee.to_uppercase());
+            let port = service_list()
+                .iter()
+                .find(|c| &c.name == callee)
+                .unwrap()
+                .port
+                .unwrap();
+            assert_eq!(
+                svc["environment"][var.as_str()].as_str(),
+                Some(format!("http://{callee}:{port}").as_str()),
+                "compose.yaml: {} calls {callee}",
+                s.name
+            );
+            assert!(
+                !svc["depends_on"][callee.as_str()].is_null(),
+                "compose.yaml: {} starts after {callee}",
+                s.name
+            );
         }
     }
 }

@@ -24,6 +24,7 @@ pub static ENV_VARS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
             "TOKEN_TTL_SECONDS",
             "MAX_BODY_BYTES",
         ],
+        // xtask:new-service env vars
     ])
 });
 
@@ -40,6 +41,7 @@ pub struct Config {
     pub token_ttl: Duration,
     pub max_body_bytes: usize,
     pub client: ClientConfig,
+    // xtask:new-service config fields
 }
 
 impl std::fmt::Debug for Config {
@@ -94,6 +96,7 @@ impl Config {
                 "must be at least 1024",
             )?,
             client: ClientConfig::from_env()?,
+            // xtask:new-service config values
         })
     }
 }

@@ -47,6 +47,7 @@ pub struct AppState {
     pub catalog: CatalogServiceClient<GrpcChannel>,
     pub cart: CartServiceClient<GrpcChannel>,
     pub orders: OrderServiceClient<GrpcChannel>,
+    // xtask:new-service client fields
     pub tokens: auth::Tokens,
     pub retries: u32,
     readiness: Readiness,
@@ -61,6 +62,7 @@ impl AppState {
             catalog: CatalogServiceClient::new(catalog),
             cart: CartServiceClient::new(cart),
             orders: OrderServiceClient::new(orders),
+            // xtask:new-service client values
             tokens: auth::Tokens::new(config.jwt_secret.as_bytes(), config.token_ttl),
             retries: config.client.max_retries,
             readiness: Readiness::new(),
@@ -130,7 +132,7 @@ pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> 
         .into_future();
     let admin = listeners
         .admin
-        .map(|listener| admin::spawn(listener, readiness.clone(), shutdown.clone()));
+        .map(|listener| admin::spawn(listener, readiness.clone()));
     readiness.set_serving().await;
     tracing::info!(%addr, "gateway listening");
     let result = config

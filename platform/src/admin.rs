@@ -1,7 +1,6 @@
 //! The admin HTTP endpoints of every binary: `/healthz`, `/readyz` and `/metrics`, on their own
 //! port (`ADMIN_ADDR`), so that no Ingress or public listener ever exposes them.
 
-use crate::shutdown::Shutdown;
 use crate::{health::Readiness, http_metrics, metrics};
 use axum::{Router, extract::State, http::StatusCode, routing::get};
 use std::{net::SocketAddr, time::Duration};
@@ -41,18 +40,11 @@ pub fn router(readiness: Readiness) -> Router {
         .with_state(readiness)
 }
 
-/// Serves the admin router on `listener` until `shutdown` (the probes keep answering during the
-/// drain; the caller aborts the task once the main server has stopped).
-pub fn spawn(
-    listener: TcpListener,
-    readiness: Readiness,
-    shutdown: Shutdown,
-) -> JoinHandle<std::io::Result<()>> {
-    tokio::spawn(async move {
-        axum::serve(listener, router(readiness))
-            .with_graceful_shutdown(async move { shutdown.wait().await })
-            .await
-    })
+/// Serves the admin router on `listener` until the caller aborts the task, which it does once the
+/// main server has stopped: through the not-ready delay and the drain, `/readyz` answers 503 and
+/// `/metrics` can still be scraped, rather than refusing connections.
+pub fn spawn(listener: TcpListener, readiness: Readiness) -> JoinHandle<std::io::Result<()>> {
+    tokio::spawn(async move { axum::serve(listener, router(readiness)).await })
 }
 
 /// Whether `GET path` on `addr` answers 200 within 2 s: a minimal HTTP/1.1 client, so that the

@@ -3,7 +3,7 @@
 //! can be checked against the code.
 
 use crate::shutdown::ShutdownPolicy;
-use std::{fmt::Display, net::SocketAddr, str::FromStr};
+use std::{cell::RefCell, collections::BTreeMap, fmt::Display, net::SocketAddr, str::FromStr};
 
 /// A bad or missing setting; the message names the variable.
 #[derive(Debug, thiserror::Error)]
@@ -18,14 +18,36 @@ pub enum ConfigError {
     },
 }
 
+thread_local! {
+    /// Variables that take precedence over the process environment while a config loads.
+    static OVERRIDES: RefCell<BTreeMap<String, String>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+/// Runs `load` (a config's `from_env`) with `vars` taking precedence over the process environment:
+/// how the all-in-one `shop up` gives each service its own addresses and database while every
+/// other setting reads the environment exactly as the service's container does.
+pub fn with_overrides<T>(vars: BTreeMap<String, String>, load: impl FnOnce() -> T) -> T {
+    let previous = OVERRIDES.with(|o| o.replace(vars));
+    let result = load();
+    OVERRIDES.with(|o| o.replace(previous));
+    result
+}
+
+/// The raw value of a variable: an override, or the process environment.
+fn raw(name: &str) -> Option<String> {
+    OVERRIDES
+        .with(|o| o.borrow().get(name).cloned())
+        .or_else(|| std::env::var(name).ok())
+}
+
 /// Reads `name`, parsing it as `T`; `None` when unset or empty.
 pub fn optional<T>(name: &'static str) -> Result<Option<T>, ConfigError>
 where
     T: FromStr,
     T::Err: Display,
 {
-    match std::env::var(name) {
-        Ok(value) if !value.trim().is_empty() => {
+    match raw(name) {
+        Some(value) if !value.trim().is_empty() => {
             value
                 .trim()
                 .parse()
@@ -163,6 +185,14 @@ mod tests {
             err.to_string(),
             "environment variable PAYMENTS_FAILURE_RATE=\"1.5\" is invalid: must be in 0..=1"
         );
+    }
+
+    #[test]
+    fn overrides_take_precedence_while_loading_only() {
+        let vars = BTreeMap::from([("SHOP_TEST_OVERRIDDEN".to_owned(), "7".to_owned())]);
+        let inside = with_overrides(vars, || required::<u32>("SHOP_TEST_OVERRIDDEN"));
+        assert_eq!(inside.unwrap(), 7);
+        assert!(optional::<u32>("SHOP_TEST_OVERRIDDEN").unwrap().is_none());
     }
 
     #[test]

@@ -86,6 +86,43 @@ fn prepare_url(url: &str) -> anyhow::Result<String> {
     })
 }
 
+/// Whether a storage error is transient: the database is down, restarting, overloaded or busy, so
+/// the same call may succeed later. Everything else (a bad query, a constraint, a decode error) is a
+/// bug or a conflict that a retry cannot fix.
+pub fn is_transient(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(e) => e.code().is_some_and(|code| {
+            // PostgreSQL SQLSTATE: 08 connection exceptions, 57P0x shutting down or not yet up,
+            // 53300 too many connections, 40001/40P01 serialization failure or deadlock.
+            // SQLite: 5 SQLITE_BUSY, 6 SQLITE_LOCKED (and their extended codes).
+            code.starts_with("08")
+                || matches!(
+                    &*code,
+                    "57P01" | "57P02" | "57P03" | "53300" | "40001" | "40P01"
+                )
+                || code.parse::<u32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6))
+        }),
+        _ => false,
+    }
+}
+
+/// The gRPC status of a storage error of `service`: UNAVAILABLE (which callers may retry) only when
+/// it is transient; INTERNAL otherwise, logged with its cause, so that a bug is seen, not retried.
+pub fn storage_status(service: &str, error: &sqlx::Error) -> tonic::Status {
+    if is_transient(error) {
+        tracing::warn!(%error, "{service} storage is unavailable");
+        tonic::Status::unavailable(format!("{service} storage is unavailable, try again"))
+    } else {
+        tracing::error!(%error, "{service} storage failed");
+        tonic::Status::internal(format!("{service} storage failed"))
+    }
+}
+
 /// Whether an error is a unique-constraint violation (a concurrent insert of the same key).
 pub fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
@@ -93,7 +130,42 @@ pub fn is_unique_violation(error: &sqlx::Error) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::prepare_url;
+    use super::{is_transient, prepare_url, storage_status};
+
+    #[test]
+    fn only_transient_storage_errors_are_unavailable() {
+        let down = sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        assert!(is_transient(&down));
+        assert!(is_transient(&sqlx::Error::PoolTimedOut));
+        assert_eq!(
+            storage_status("cart", &down).code(),
+            tonic::Code::Unavailable
+        );
+        let bug = sqlx::Error::ColumnNotFound("quantity".into());
+        assert!(!is_transient(&bug));
+        assert!(!is_transient(&sqlx::Error::RowNotFound));
+        let status = storage_status("cart", &bug);
+        assert_eq!(status.code(), tonic::Code::Internal);
+        assert_eq!(
+            status.message(),
+            "cart storage failed",
+            "the cause stays in the log"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_bad_query_is_internal_and_a_busy_database_transient() {
+        sqlx::any::install_default_drivers();
+        let dir = tempfile::tempdir().unwrap();
+        let url = prepare_url(&format!("sqlite://{}/t.db", dir.path().display())).unwrap();
+        let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+        let error = sqlx::query("SELECT nope FROM nothing")
+            .execute(&pool)
+            .await
+            .unwrap_err();
+        assert!(!is_transient(&error), "{error}");
+        assert_eq!(storage_status("x", &error).code(), tonic::Code::Internal);
+    }
 
     #[test]
     fn sqlite_urls_get_create_mode_and_a_directory() {

@@ -18,6 +18,8 @@ use tonic::service::Routes;
 use tower::Service;
 use tower_http::trace::TraceLayer;
 
+const HEALTH_SERVICE: &str = "grpc.health.v1.Health";
+
 /// The sockets a service listens on: bound by the caller, so tests and the all-in-one command
 /// can use any port (port 0 included).
 pub struct Listeners {
@@ -29,8 +31,11 @@ pub struct Listeners {
 pub struct GrpcServer {
     /// Short name, e.g. `catalog`, used in logs.
     pub name: &'static str,
-    /// Full gRPC service names, e.g. `shop.catalog.v1.CatalogService`, reported by the health service.
+    /// Full gRPC service names, e.g. `shop.catalog.v1.CatalogService`, reported by the health service
+    /// and listed by reflection.
     pub services: &'static [&'static str],
+    /// The encoded file descriptor set that describes `services` (e.g. `shop_proto::FILE_DESCRIPTOR_SET`).
+    pub descriptors: &'static [u8],
     pub shutdown: ShutdownPolicy,
 }
 
@@ -42,16 +47,26 @@ impl GrpcServer {
         listeners: Listeners,
         shutdown: Shutdown,
     ) -> anyhow::Result<()> {
+        // Counts from the first call on, not from the first scrape.
+        crate::metrics::install();
         let (reporter, health_service) = tonic_health::server::health_reporter();
         let readiness = Readiness::with_grpc(reporter, self.services);
-        let reflection_v1 = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(shop_proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1()?;
-        let reflection_v1alpha = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(shop_proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1alpha()?;
+        // Reflection lists this server's services (and health, and itself), not every service of
+        // the descriptor set.
+        let reflection = |own: &'static str| {
+            let mut builder = tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(self.descriptors)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+                .with_service_name(HEALTH_SERVICE)
+                .with_service_name(own);
+            for service in self.services {
+                builder = builder.with_service_name(*service);
+            }
+            builder
+        };
+        let reflection_v1 = reflection("grpc.reflection.v1.ServerReflection").build_v1()?;
+        let reflection_v1alpha =
+            reflection("grpc.reflection.v1alpha.ServerReflection").build_v1alpha()?;
         let routes = routes
             .add_service(health_service)
             .add_service(reflection_v1)
@@ -74,7 +89,7 @@ impl GrpcServer {
 
         let admin = listeners
             .admin
-            .map(|listener| admin::spawn(listener, readiness.clone(), shutdown.clone()));
+            .map(|listener| admin::spawn(listener, readiness.clone()));
 
         readiness.set_serving().await;
         tracing::info!(service = self.name, %addr, "gRPC server listening");

@@ -17,6 +17,7 @@ pub mod http_metrics;
 pub mod metrics;
 pub mod shutdown;
 pub mod telemetry;
+#[cfg(feature = "testing")]
 pub mod testing;
 
 pub use config::ConfigError;

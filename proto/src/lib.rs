@@ -1,25 +1,7 @@
-//! Generated gRPC clients and servers for the shop's services, one module per versioned package.
+//! Generated gRPC clients and servers for the shop's services, one module per versioned package
+//! (`shop.catalog.v1` is `shop_proto::catalog::v1`), found by build.rs under proto/shop.
 
-pub mod catalog {
-    pub mod v1 {
-        tonic::include_proto!("shop.catalog.v1");
-    }
-}
-pub mod cart {
-    pub mod v1 {
-        tonic::include_proto!("shop.cart.v1");
-    }
-}
-pub mod payments {
-    pub mod v1 {
-        tonic::include_proto!("shop.payments.v1");
-    }
-}
-pub mod orders {
-    pub mod v1 {
-        tonic::include_proto!("shop.orders.v1");
-    }
-}
+include!(concat!(env!("OUT_DIR"), "/packages.rs"));
 
 /// Encoded `FileDescriptorSet` of every shop contract, for gRPC reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] =

@@ -5,12 +5,12 @@
 # Installs its tools (apt: groovy, shellcheck; pip: yamllint, kubernetes-validate, checkov) if missing.
 set -euo pipefail
 
-usage() { echo "usage: $0   env: OUT (default target/jenkins-rendered), K8S_VERSION (default 1.32.0)"; }
+usage() { echo "usage: $0   env: OUT (default target/jenkins-rendered), K8S_VERSION (default 1.37.0)"; }
 [[ $# -eq 0 ]] || { usage; [[ $1 == -h || $1 == --help ]]; exit; }
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=${OUT:-$ROOT/target/jenkins-rendered}
-K8S_VERSION=${K8S_VERSION:-1.32.0}
+K8S_VERSION=${K8S_VERSION:-1.37.0}
 SCRIPTS=(jenkins-up.sh jenkins-down.sh rollback.sh ci/lint.sh ci/test-tools.sh ci/buildkit-build.sh ci/jenkins.sh)
 
 step() { echo "==> $*"; }

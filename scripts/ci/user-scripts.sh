@@ -263,6 +263,8 @@ test_runs() {
   run_case kind-up-fresh 0 FAKE_CONTEXT=kind-shop dash scripts/kind-up.sh
   run_case kind-up-rerun 0 FAKE_CONTAINERS=kind-registry FAKE_CLUSTERS=shop FAKE_ON_KIND=yes \
     FAKE_CONTEXT=kind-shop FAKE_KIND_VERSION=v0.29.0 dash scripts/kind-up.sh
+  run_case kind-up-old-cluster 1 FAKE_CONTAINERS=kind-registry FAKE_CLUSTERS=shop FAKE_ON_KIND=yes \
+    FAKE_CONTEXT=kind-shop FAKE_OLD_CLUSTER=yes FAKE_NODE_VERSION=v1.32.2 dash scripts/kind-up.sh
   run_case kind-down 0 FAKE_CLUSTERS=shop dash scripts/kind-down.sh
   run_case build-images 0 dash scripts/build-images.sh -r localhost:5001
   run_case build-images-unknown 1 dash scripts/build-images.sh gateway nosuch

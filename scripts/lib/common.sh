@@ -108,7 +108,7 @@ install_gateway_api() {
 
 install_traefik() {
   step "Traefik, the ingress controller (kubectl apply -k k8s/ingress/traefik)"
-  kubectl apply -k "$ROOT/k8s/ingress/traefik"
+  kubectl apply --request-timeout=60s -k "$ROOT/k8s/ingress/traefik"
   kubectl -n traefik rollout status deployment/traefik --timeout="${T}s"
 }
 
@@ -116,7 +116,9 @@ install_traefik() {
 stop_port_forward() {
   [ -f "$1" ] || return 0
   _pid=$(cat "$1")
-  if ps -p "$_pid" -o comm= 2>/dev/null | grep -q kubectl; then
+  # ps -p (macOS, procps); BusyBox's ps has no -p, only -o.
+  if kill -s 0 "$_pid" 2>/dev/null && { ps -p "$_pid" -o comm= 2>/dev/null ||
+    ps -o pid,comm 2>/dev/null | awk -v p="$_pid" '$1 == p { print $2 }'; } | grep -q kubectl; then
     kill "$_pid"
     note "stopped the port-forward of a previous run (pid $_pid)"
   fi

@@ -4,7 +4,7 @@
 
 use platform::testing::{Backend, TestDatabase};
 use serde_json::{Value, json};
-use shop::{Addresses, Databases, Ports, RunningShop, ShopOptions};
+use shop::{Addresses, Databases, RunningShop, ShopOptions};
 use std::time::Duration;
 
 pub struct TestShop {
@@ -30,24 +30,25 @@ pub async fn spawn_shop(backend: Backend) -> TestShop {
                 TestDatabase::new(backend).await,
                 TestDatabase::new(backend).await,
             ];
-            let urls = Databases::Urls {
-                catalog: dbs[0].url.clone(),
-                cart: dbs[1].url.clone(),
-                orders: dbs[2].url.clone(),
-                payments: dbs[3].url.clone(),
-            };
+            let urls = Databases::Urls(
+                ["catalog", "cart", "orders", "payments"]
+                    .into_iter()
+                    .zip(&dbs)
+                    .map(|(service, db)| (service.to_owned(), db.url.clone()))
+                    .collect(),
+            );
             (urls, dbs)
         }
     };
     let options = ShopOptions {
         databases,
         host: "127.0.0.1".parse().unwrap(),
-        ports: Ports::EPHEMERAL,
+        ephemeral_ports: true,
         fallback_jwt_secret: "test-secret-test-secret-test-secret-0123".into(),
     };
     let shop = shop::start(options).await.expect("starting the shop");
-    let base = format!("http://{}", shop.addresses.gateway.0);
-    let admin = format!("http://{}", shop.addresses.gateway.1);
+    let (main, admin) = shop.addresses.of("gateway");
+    let (base, admin) = (format!("http://{main}"), format!("http://{admin}"));
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()
@@ -59,7 +60,7 @@ pub async fn spawn_shop(backend: Backend) -> TestShop {
         base,
         admin,
         http,
-        addresses: shop.addresses,
+        addresses: shop.addresses.clone(),
         data_dir,
         shop: Some(shop),
         _databases: keep,

@@ -16,6 +16,7 @@ pub static ENV_VARS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
         config::DATABASE_ENV_VARS,
         config::GRPC_CLIENT_ENV_VARS,
         &["CATALOG_URL"],
+        // xtask:new-service env vars
     ])
 });
 
@@ -28,6 +29,7 @@ pub struct Config {
     pub database_url: String,
     pub catalog_url: String,
     pub client: ClientConfig,
+    // xtask:new-service config fields
 }
 
 impl Config {
@@ -38,6 +40,7 @@ impl Config {
             database_url: config::database_url_from_env("cart")?,
             catalog_url,
             client: ClientConfig::from_env()?,
+            // xtask:new-service config values
         })
     }
 }

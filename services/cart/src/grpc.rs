@@ -90,8 +90,7 @@ impl From<CartError> for Status {
 }
 
 fn storage_error(error: sqlx::Error) -> Status {
-    tracing::error!(%error, "cart storage failed");
-    Status::unavailable("cart storage is unavailable")
+    platform::db::storage_status("cart", &error)
 }
 
 #[tonic::async_trait]

@@ -25,6 +25,7 @@ pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> 
         &config.catalog_url,
         &config.client,
     )?);
+    // xtask:new-service clients
     let service = grpc::CartGrpc::new(
         store::CartStore::new(pool),
         catalog,
@@ -33,6 +34,7 @@ pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> 
     GrpcServer {
         name: "cart",
         services: &[SERVICE_NAME],
+        descriptors: shop_proto::FILE_DESCRIPTOR_SET,
         shutdown: config.server.shutdown,
     }
     .serve(

@@ -12,6 +12,7 @@ pub static ENV_VARS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
         config::COMMON_ENV_VARS,
         config::SERVER_ENV_VARS,
         config::DATABASE_ENV_VARS,
+        // xtask:new-service env vars
     ])
 });
 
@@ -22,6 +23,7 @@ pub const REQUIRED_ENV_VARS: &[&str] = &[];
 pub struct Config {
     pub server: ServerConfig,
     pub database_url: String,
+    // xtask:new-service config fields
 }
 
 impl Config {
@@ -29,6 +31,7 @@ impl Config {
         Ok(Self {
             server: ServerConfig::from_env(DEFAULT_PORT)?,
             database_url: config::database_url_from_env("catalog")?,
+            // xtask:new-service config values
         })
     }
 }

@@ -27,8 +27,7 @@ impl From<CatalogError> for Status {
 }
 
 fn storage_error(error: sqlx::Error) -> Status {
-    tracing::error!(%error, "catalog storage failed");
-    Status::unavailable("catalog storage is unavailable")
+    platform::db::storage_status("catalog", &error)
 }
 
 pub fn to_pb(p: Product) -> pb::Product {

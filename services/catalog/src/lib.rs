@@ -17,6 +17,7 @@ use shop_proto::catalog::v1::catalog_service_server::{CatalogServiceServer, SERV
 /// start, then answers gRPC calls.
 pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
     let pool = platform::db::connect(&config.database_url, &store::MIGRATOR).await?;
+    // xtask:new-service clients
     let store = store::ProductStore::new(pool);
     let seeded = store.seed(&domain::seed_products()).await?;
     if seeded > 0 {
@@ -27,6 +28,7 @@ pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> 
     GrpcServer {
         name: "catalog",
         services: &[SERVICE_NAME],
+        descriptors: shop_proto::FILE_DESCRIPTOR_SET,
         shutdown: config.server.shutdown,
     }
     .serve(routes, listeners, shutdown)

@@ -187,6 +187,9 @@ fn lines_currency(lines: &[(OrderLine, String)]) -> Result<String, OrderError> {
 }
 
 fn storage(error: sqlx::Error) -> OrderError {
-    tracing::error!(%error, "orders storage failed");
-    OrderError::Unavailable("orders storage", "database error".into())
+    let status = platform::db::storage_status("orders", &error);
+    match status.code() {
+        tonic::Code::Unavailable => OrderError::Unavailable("orders storage", "try again".into()),
+        _ => OrderError::Internal(status.message().to_owned()),
+    }
 }

@@ -16,6 +16,7 @@ pub static ENV_VARS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
         config::DATABASE_ENV_VARS,
         config::GRPC_CLIENT_ENV_VARS,
         &["CATALOG_URL", "CART_URL", "PAYMENTS_URL"],
+        // xtask:new-service env vars
     ])
 });
 
@@ -30,6 +31,7 @@ pub struct Config {
     pub cart_url: String,
     pub payments_url: String,
     pub client: ClientConfig,
+    // xtask:new-service config fields
 }
 
 impl Config {
@@ -41,6 +43,7 @@ impl Config {
             cart_url: backend_url_from_env("CART_URL", "http://127.0.0.1:50052")?,
             payments_url: backend_url_from_env("PAYMENTS_URL", "http://127.0.0.1:50054")?,
             client: ClientConfig::from_env()?,
+            // xtask:new-service config values
         })
     }
 }

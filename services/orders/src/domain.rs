@@ -47,6 +47,9 @@ pub enum OrderError {
     MixedCurrencies,
     #[error("{0} is unavailable: {1}")]
     Unavailable(&'static str, String),
+    /// A fault that a retry cannot fix (a bug); the cause is logged where it happened.
+    #[error("{0}")]
+    Internal(String),
 }
 
 /// Checks the fields of a place-order request that need no other service.

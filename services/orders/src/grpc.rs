@@ -36,6 +36,7 @@ impl From<OrderError> for Status {
             }
             OrderError::NotFound(_) => Status::not_found(message),
             OrderError::Unavailable(..) => Status::unavailable(message),
+            OrderError::Internal(_) => Status::internal(message),
         }
     }
 }
@@ -74,8 +75,7 @@ fn to_pb(order: Order) -> pb::Order {
 }
 
 fn storage_error(error: sqlx::Error) -> Status {
-    tracing::error!(%error, "orders storage failed");
-    Status::unavailable("orders storage is unavailable")
+    platform::db::storage_status("orders", &error)
 }
 
 fn require_user(user_id: &str) -> Result<(), Status> {

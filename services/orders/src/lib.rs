@@ -23,6 +23,7 @@ use shop_proto::{
 /// Serves orders until `shutdown`.
 pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
     let pool = platform::db::connect(&config.database_url, &store::MIGRATOR).await?;
+    // xtask:new-service clients
     let backends = checkout::Backends {
         catalog: CatalogServiceClient::new(channel_from_url(
             "CATALOG_URL",
@@ -48,6 +49,7 @@ pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> 
     GrpcServer {
         name: "orders",
         services: &[SERVICE_NAME],
+        descriptors: shop_proto::FILE_DESCRIPTOR_SET,
         shutdown: config.server.shutdown,
     }
     .serve(

@@ -13,6 +13,7 @@ pub static ENV_VARS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
         config::SERVER_ENV_VARS,
         config::DATABASE_ENV_VARS,
         &["PAYMENTS_FAILURE_RATE", "PAYMENTS_ADDED_LATENCY_MS"],
+        // xtask:new-service env vars
     ])
 });
 
@@ -24,6 +25,7 @@ pub struct Config {
     pub server: ServerConfig,
     pub database_url: String,
     pub faults: Faults,
+    // xtask:new-service config fields
 }
 
 impl Config {
@@ -42,6 +44,7 @@ impl Config {
                 failure_rate,
                 added_latency: latency,
             },
+            // xtask:new-service config values
         })
     }
 }

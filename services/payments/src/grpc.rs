@@ -43,8 +43,7 @@ impl From<ChargeError> for Status {
 }
 
 fn storage_error(error: sqlx::Error) -> Status {
-    tracing::error!(%error, "payments storage failed");
-    Status::unavailable("payments storage is unavailable")
+    platform::db::storage_status("payments", &error)
 }
 
 fn response(charge: &Charge) -> Response<pb::ChargeResponse> {

@@ -16,6 +16,7 @@ use shop_proto::payments::v1::payment_service_server::{PaymentServiceServer, SER
 /// Serves payments until `shutdown`.
 pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
     let pool = platform::db::connect(&config.database_url, &store::MIGRATOR).await?;
+    // xtask:new-service clients
     if config.faults.is_active() {
         tracing::warn!(faults = ?config.faults, "fault injection is ON");
     }
@@ -23,6 +24,7 @@ pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> 
     GrpcServer {
         name: "payments",
         services: &[SERVICE_NAME],
+        descriptors: shop_proto::FILE_DESCRIPTOR_SET,
         shutdown: config.server.shutdown,
     }
     .serve(
