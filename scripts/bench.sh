@@ -26,24 +26,29 @@ build() {
   cargo build --release --locked -p shop -p loadgen
 }
 
-# start NAME PORT [ADMIN_ADDR]: one service, configured like its container.
+# start NAME PORT ADMIN CALLS: one service of services.txt, configured like its container, with
+# NAME_URL for every service it calls.
 start() {
-  local name=$1 port=$2 admin=${3:-127.0.0.1:0}
-  LISTEN_ADDR=127.0.0.1:$port ADMIN_ADDR=$admin DATA_DIR=$WORK RUST_LOG=warn \
-    JWT_SECRET=benchmark-secret-benchmark-secret-0123 \
-    CATALOG_URL=http://127.0.0.1:50051 CART_URL=http://127.0.0.1:50052 \
-    ORDERS_URL=http://127.0.0.1:50053 PAYMENTS_URL=http://127.0.0.1:50054 \
-    target/release/shop run "$name" &
+  local name=$1 port=$2 admin=$3 calls=$4 callee
+  local env=(LISTEN_ADDR="127.0.0.1:$port" ADMIN_ADDR="127.0.0.1:$admin" DATA_DIR="$WORK" RUST_LOG=warn
+    JWT_SECRET=benchmark-secret-benchmark-secret-0123)
+  for callee in ${calls//,/ }; do
+    [[ $callee == - ]] || env+=("${callee^^}_URL=http://127.0.0.1:$(awk -v n="$callee" '$1 == n { print $3 }' services.txt)")
+  done
+  env "${env[@]}" target/release/shop run "$name" &
   PIDS+=("$!")
   NAMES+=("$name")
 }
 
 start_shop() {
-  step "starting catalog, cart, orders, payments and the gateway as five processes"
+  step "starting every service of services.txt as its own process"
+  local i name kind port admin _db calls
+  while read -r name kind port admin _db calls; do
+    case $name in '' | '#'*) continue ;; esac
+    [[ $kind == tool ]] || start "$name" "$port" "$admin" "$calls"
+  done <services.txt
   # The gateway's /readyz is on its admin port (services.txt: gateway's admin column).
-  local i admin
   admin=127.0.0.1:$(awk '$1 == "gateway" { print $4 }' services.txt)
-  start catalog 50051; start cart 50052; start orders 50053; start payments 50054; start gateway 8080 "$admin"
   for i in $(seq 1 100); do
     curl -fs --connect-timeout 3 --max-time 10 "http://$admin/readyz" >/dev/null && return
     sleep 0.2

@@ -36,7 +36,11 @@ delete_git_server() {
 }
 
 need kubectl "$DOCKER"
-delete_jenkins
-delete_rbac
 delete_git_server
+if kubectl config get-contexts -o name 2>/dev/null | grep -qx "kind-$CLUSTER"; then
+  delete_jenkins
+  delete_rbac
+else
+  note "no kind cluster $CLUSTER (context kind-$CLUSTER): nothing to delete in it"
+fi
 step "Jenkins removed"

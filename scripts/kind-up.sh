@@ -54,12 +54,13 @@ start_registry() {
 # the host's port 80, no port 30080 for Traefik) would be reused and fail later, obscurely.
 check_existing_cluster() {
   version=$(kubectl --context "kind-$CLUSTER" --request-timeout=20s get nodes \
-    -o jsonpath='{.items[0].status.nodeInfo.kubeletVersion}') || die "cannot reach the existing cluster $CLUSTER"
+    -o jsonpath='{.items[0].status.nodeInfo.kubeletVersion}') ||
+    die "cannot reach the existing cluster $CLUSTER: is its node running? (docker start $CLUSTER-control-plane)"
   mapped=$("$DOCKER" port "$CLUSTER-control-plane" 30080/tcp 2>/dev/null || true)
   if [ -z "$mapped" ] || version_older "$version" "$KUBERNETES_VERSION"; then
     die "the existing kind cluster $CLUSTER (Kubernetes $version) was made by an older version of this project
     (it needs $KUBERNETES_VERSION and Traefik's port 30080 published). Recreate it:
-      KEEP_REGISTRY=1 scripts/kind-down.sh && scripts/kind-up.sh
+      CLUSTER=$CLUSTER KEEP_REGISTRY=1 scripts/kind-down.sh && CLUSTER=$CLUSTER scripts/kind-up.sh
     (its PostgreSQL data goes with it: PostgreSQL 17 data would need pg_upgrade for 18 anyway)"
   fi
 }

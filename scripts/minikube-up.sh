@@ -41,14 +41,16 @@ check_tools() {
 
 start_cluster() {
   step "minikube profile $PROFILE (Kubernetes $KUBERNETES_VERSION)"
+  # A profile made by an older version of this project, running or stopped, is refused: `minikube
+  # start` would try to upgrade it in place and keep its old addons.
+  existing=$(minikube profile list -o json 2>/dev/null | jq -r --arg p "$PROFILE" \
+    '[.valid[]?, .invalid[]?] | map(select(.Name == $p)) | .[0].Config.KubernetesConfig.KubernetesVersion // empty')
+  if [ -n "$existing" ] && version_older "$existing" "$KUBERNETES_VERSION"; then
+    die "the minikube profile $PROFILE runs Kubernetes $existing, older than $KUBERNETES_VERSION:
+      recreate it: PROFILE=$PROFILE scripts/minikube-down.sh && PROFILE=$PROFILE scripts/minikube-up.sh"
+  fi
   if minikube -p "$PROFILE" status >/dev/null 2>&1; then
     note "already running"
-    version=$(kubectl --context "$PROFILE" --request-timeout=20s get nodes \
-      -o jsonpath='{.items[0].status.nodeInfo.kubeletVersion}') || die "cannot reach the minikube profile $PROFILE"
-    if version_older "$version" "$KUBERNETES_VERSION"; then
-      die "the minikube profile $PROFILE runs Kubernetes $version, older than $KUBERNETES_VERSION:
-      recreate it: scripts/minikube-down.sh && scripts/minikube-up.sh"
-    fi
   else
     minikube start -p "$PROFILE" --driver="${DRIVER:-docker}" --container-runtime=docker --cni=calico \
       --kubernetes-version="$KUBERNETES_VERSION" --cpus="${CPUS:-4}" --memory="${MEMORY:-4g}"

@@ -32,6 +32,8 @@ trap 'cleanup; rm -rf "$WORK"' EXIT
 trap 'exit 130' INT TERM HUP
 
 k() { kubectl -n "$NAMESPACE" "$@"; }
+# kq: a one-shot request (not a watch), bounded.
+kq() { kubectl -n "$NAMESPACE" --request-timeout=30s "$@"; }
 why() { note "why: $*"; }
 skip() {
   note "skipped: $*"
@@ -61,7 +63,7 @@ check() {
 cleanup() {
   [ ! -f "$WORK/load.pid" ] || stop_load
   if [ -f "$WORK/scale-back" ]; then
-    k scale deployment/catalog --replicas="$(cat "$WORK/scale-back")" >/dev/null || true
+    kq scale deployment/catalog --replicas="$(cat "$WORK/scale-back")" >/dev/null || true
     rm -f "$WORK/scale-back"
   fi
   if [ -f "$WORK/probe" ]; then
@@ -113,16 +115,18 @@ metric() {
   awk -v p="$2" '$0 ~ p { n += $NF } END { printf "%d\n", n }' "$WORK/metrics"
 }
 
-pods_of() { k get pods -l "app.kubernetes.io/name=$1" -o name | sed 's|^pod/||'; }
+pods_of() { kq get pods -l "app.kubernetes.io/name=$1" -o name | sed 's|^pod/||'; }
 
 pods_ready() {
   step "1. every Deployment and StatefulSet in namespace $NAMESPACE has all its pods Ready"
   why "a Service only sends traffic to Ready pods; one that never gets Ready is crashing or failing its probe"
   # Workloads, not `wait pod --all`: a pod of a finished rollout may still be terminating.
-  for workload in $(k get deployments,statefulsets -o name); do
+  workloads=$(kq get deployments,statefulsets -o name)
+  [ -n "$workloads" ] || die "nothing is deployed in namespace $NAMESPACE: run scripts/kind-up.sh (or deploy.sh) first"
+  for workload in $workloads; do
     k rollout status "$workload" --timeout="${T}s"
   done
-  k get pods -o wide
+  kq get pods -o wide
 }
 
 api_answers() {
@@ -152,13 +156,13 @@ self_healing() {
 scaling() {
   step "4. scaling: one more catalog replica, and it receives calls"
   why "the gateway finds new replicas (headless Service) and spreads calls over all of them"
-  if k get hpa catalog >/dev/null 2>&1; then
+  if kq get hpa catalog >/dev/null 2>&1; then
     skip "catalog has a HorizontalPodAutoscaler, which owns its replica count"
   fi
-  replicas=$(k get deployment catalog -o jsonpath='{.spec.replicas}')
+  replicas=$(kq get deployment catalog -o jsonpath='{.spec.replicas}')
   pods_of catalog >"$WORK/before"
   echo "$replicas" >"$WORK/scale-back"
-  k scale deployment/catalog --replicas=$((replicas + 1))
+  kq scale deployment/catalog --replicas=$((replicas + 1))
   k rollout status deployment/catalog --timeout="${T}s"
   new=$(pods_of catalog | grep -vxF -f "$WORK/before" | head -n 1)
   [ -n "$new" ] || die "no new catalog pod after scaling to $((replicas + 1))"
@@ -168,11 +172,12 @@ scaling() {
   deadline=$(($(now) + T))
   while :; do
     for _ in 1 2 3 4 5 6 7 8 9 10; do http_status "$url" >/dev/null; done
-    [ "$(metric "$new" "$pattern")" -le "$calls" ] || break
+    answered=$(metric "$new" "$pattern") # a failed read ends the step here, never counts as 0
+    [ "$answered" -le "$calls" ] || break
     [ "$(now)" -lt "$deadline" ] || die "$new answered no GetProduct call within ${T}s"
   done
-  note "the new pod $new answers GetProduct calls ($(metric "$new" "$pattern") so far)"
-  k scale deployment/catalog --replicas="$replicas"
+  note "the new pod $new answers GetProduct calls ($answered so far)"
+  kq scale deployment/catalog --replicas="$replicas"
   rm -f "$WORK/scale-back"
   k rollout status deployment/catalog --timeout="${T}s"
 }
@@ -189,18 +194,19 @@ gateway_5xx() {
 rolling_update() {
   step "5. rolling update under load: restart catalog and cart, no 5xx answer, no failed request"
   why "maxUnavailable 0, readiness and graceful shutdown make a release invisible to users"
-  if k get deployment loadgen >/dev/null 2>&1; then
+  if kq get deployment loadgen >/dev/null 2>&1; then
     note "shoppers: the loadgen Deployment, and a curl loop"
   else
     note "shoppers: a curl loop (no loadgen Deployment: the loadgenerator component is off)"
   fi
   before=$(gateway_5xx)
   start_load
-  k rollout restart deployment/catalog deployment/cart
+  kq rollout restart deployment/catalog deployment/cart
   k rollout status deployment/catalog --timeout="${T}s"
   k rollout status deployment/cart --timeout="${T}s"
   stop_load
-  delta=$(($(gateway_5xx) - before))
+  after=$(gateway_5xx)
+  delta=$((after - before))
   note "5xx answers of the gateway during the rollout: $delta"
   [ "$delta" -eq 0 ] || die "the gateway answered $delta requests with a 5xx status during the rollout"
   [ "$LOAD_FAILED" -eq 0 ] || die "$LOAD_FAILED requests of the curl loop failed during the rollout"
@@ -209,7 +215,7 @@ rolling_update() {
 network_policies() {
   step "6. network policies: a pod that no policy admits cannot call the gateway directly"
   why "default-deny plus one allow rule per caller: a compromised pod cannot talk to every service"
-  if ! k get networkpolicy default-deny >/dev/null 2>&1; then
+  if ! kq get networkpolicy default-deny >/dev/null 2>&1; then
     skip "no NetworkPolicy default-deny in $NAMESPACE (the network-policies component is off)"
   fi
   k delete pod "$PROBE" --ignore-not-found --timeout="${T}s" >/dev/null
@@ -217,17 +223,24 @@ network_policies() {
   # The namespace enforces Pod Security "restricted": the probe runs as non-root, without privileges.
   # DNS is allowed to every pod, so "bad address" means the probe is inconclusive, not blocked.
   # shellcheck disable=SC2016 # expanded by the probe's shell, not this one
+  # Only a connection that never opens is BLOCKED; an HTTP error means the gateway was reached.
   script='if out=$(wget -q -T 3 -O /dev/null http://gateway/api/v1/products 2>&1); then echo REACHED;
-    else case $out in *"bad address"*) echo "NO-DNS $out" ;; *) echo "BLOCKED $out" ;; esac; fi'
+    else case $out in *"bad address"*) echo "NO-DNS $out" ;;
+      *"timed out"* | *"connect to remote"* | *"refused"*) echo "BLOCKED $out" ;; *) echo "REACHED $out" ;; esac; fi'
   overrides='{"apiVersion":"v1","spec":{"securityContext":{"runAsNonRoot":true,"runAsUser":65534,
     "seccompProfile":{"type":"RuntimeDefault"}},"containers":[{"name":"'$PROBE'","image":"'$PROBE_IMAGE'",
     "command":["sh","-c",'"$(printf '%s' "$script" | jq -Rs .)"'],
     "securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}}}]}}'
   # Not `run --rm -i`: attaching may miss what the probe prints before it; wait, then read its log.
-  k run "$PROBE" --image="$PROBE_IMAGE" --restart=Never --overrides="$overrides" >/dev/null
-  k wait pod "$PROBE" --for=jsonpath='{.status.phase}'=Succeeded --timeout="${T}s" >/dev/null ||
-    die "the probe pod did not finish: $(k get pod "$PROBE" -o jsonpath='{.status.phase}' 2>&1)"
-  out=$(k logs "$PROBE" 2>&1) || true
+  kq run "$PROBE" --image="$PROBE_IMAGE" --restart=Never --overrides="$overrides" >/dev/null
+  deadline=$(($(now) + T))
+  until phase=$(kq get pod "$PROBE" -o jsonpath='{.status.phase}') && [ "$phase" = Succeeded ]; do
+    [ "$phase" != Failed ] || die "the probe pod failed: $(kq get pod "$PROBE" -o jsonpath='{.status.containerStatuses[0].state}')"
+    [ "$(now)" -lt "$deadline" ] ||
+      die "the probe pod did not finish within ${T}s (phase ${phase:-?}): $(kq get pod "$PROBE" -o jsonpath='{.status.containerStatuses[0].state}')"
+    sleep 2
+  done
+  out=$(kq logs "$PROBE" 2>&1) || true
   case $out in
     *BLOCKED*) note "blocked, as it should be (${out#*BLOCKED })" ;;
     *REACHED*) die "the probe reached the gateway: does the cluster's CNI enforce NetworkPolicy?" ;;

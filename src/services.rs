@@ -85,6 +85,8 @@ pub struct Entry {
     pub start: fn(Listeners, Shutdown) -> Result<Server, ConfigError>,
     /// Every environment variable it reads (its crate's `config::ENV_VARS`).
     pub env_vars: fn() -> Vec<&'static str>,
+    /// Loads its config from the environment and drops it: tests record the names it reads.
+    pub load_config: fn() -> Result<(), ConfigError>,
     /// The variables it cannot start without (`config::REQUIRED_ENV_VARS`).
     pub required: &'static [&'static str],
     /// The full gRPC service name it reports to grpc.health.v1 once ready; `None`: it serves HTTP.
@@ -121,6 +123,7 @@ macro_rules! entry {
                 Ok(server)
             },
             env_vars: || $krate::config::ENV_VARS.to_vec(),
+            load_config: || $krate::Config::from_env().map(drop),
             required: $krate::config::REQUIRED_ENV_VARS,
             grpc_service: $grpc_service,
             default_port: $krate::config::DEFAULT_PORT,

@@ -249,6 +249,37 @@ fn every_container_used_is_in_the_agent_pod_with_a_pinned_image() {
             container.name
         );
     }
+    // One place for versions: every image of the pod, and the controller's base, is in
+    // k8s/versions.env.
+    let pinned: BTreeSet<String> = read("k8s/versions.env")
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .filter(|(k, _)| k.ends_with("_IMAGE"))
+        .map(|(_, v)| v.trim().to_owned())
+        .collect();
+    for container in spec
+        .containers
+        .iter()
+        .chain(spec.init_containers.iter().flatten())
+    {
+        let image = container.image.clone().unwrap_or_default();
+        assert!(
+            pinned.contains(&image),
+            "container {}: image {image} is not the one pinned in k8s/versions.env",
+            container.name
+        );
+    }
+    let controller_base = read("jenkins/Dockerfile")
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("FROM ")
+                .map(|i| i.split_whitespace().next().unwrap_or("").to_owned())
+        })
+        .expect("a FROM in jenkins/Dockerfile");
+    assert!(
+        pinned.contains(&controller_base),
+        "jenkins/Dockerfile: FROM {controller_base} is not the image pinned in k8s/versions.env"
+    );
     let rust = spec
         .containers
         .iter()

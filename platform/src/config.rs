@@ -3,7 +3,13 @@
 //! can be checked against the code.
 
 use crate::shutdown::ShutdownPolicy;
-use std::{cell::RefCell, collections::BTreeMap, fmt::Display, net::SocketAddr, str::FromStr};
+use std::{
+    cell::RefCell,
+    collections::{BTreeMap, BTreeSet},
+    fmt::Display,
+    net::SocketAddr,
+    str::FromStr,
+};
 
 /// A bad or missing setting; the message names the variable.
 #[derive(Debug, thiserror::Error)]
@@ -21,6 +27,17 @@ pub enum ConfigError {
 thread_local! {
     /// Variables that take precedence over the process environment while a config loads.
     static OVERRIDES: RefCell<BTreeMap<String, String>> = const { RefCell::new(BTreeMap::new()) };
+    /// The names read while [`reads`] runs.
+    static READS: RefCell<Option<BTreeSet<String>>> = const { RefCell::new(None) };
+}
+
+/// Runs `load` and returns every variable name it read: how tests check that a binary's declared
+/// `ENV_VARS` (which the manifests and docs are checked against) are exactly what its code reads.
+pub fn reads<T>(load: impl FnOnce() -> T) -> (T, BTreeSet<String>) {
+    READS.with(|r| r.replace(Some(BTreeSet::new())));
+    let result = load();
+    let names = READS.with(|r| r.replace(None)).unwrap_or_default();
+    (result, names)
 }
 
 /// Runs `load` (a config's `from_env`) with `vars` taking precedence over the process environment:
@@ -35,6 +52,11 @@ pub fn with_overrides<T>(vars: BTreeMap<String, String>, load: impl FnOnce() -> 
 
 /// The raw value of a variable: an override, or the process environment.
 fn raw(name: &str) -> Option<String> {
+    READS.with(|r| {
+        if let Some(names) = r.borrow_mut().as_mut() {
+            names.insert(name.to_owned());
+        }
+    });
     OVERRIDES
         .with(|o| o.borrow().get(name).cloned())
         .or_else(|| std::env::var(name).ok())

@@ -93,11 +93,11 @@ impl GrpcServer {
 
         readiness.set_serving().await;
         tracing::info!(service = self.name, %addr, "gRPC server listening");
-        self.shutdown.run(self.name, server, &shutdown).await?;
+        let result = self.shutdown.run(self.name, server, &shutdown).await;
         if let Some(admin) = admin {
             admin.abort();
         }
-        Ok(())
+        result
     }
 }
 

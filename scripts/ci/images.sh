@@ -9,9 +9,11 @@ usage() { echo "usage: $0   (env: STANDINS=0 to skip the CI image stand-ins, TAG
 cd "$(dirname "$0")/../.."
 # The one list (services.txt): services run as containers below; tools (kind "tool") are only built.
 SERVICES=() TOOLS=()
-while read -r name kind _; do
+declare -A PORT CALLS
+while read -r name kind port _admin _db calls; do
   case $name in '' | '#'*) continue ;; esac
   if [[ $kind == tool ]]; then TOOLS+=("$name"); else SERVICES+=("$name"); fi
+  PORT[$name]=$port CALLS[$name]=$calls
 done <services.txt
 export DOCKER=/usr/bin/docker DOCKER_BUILDKIT=1
 TAG=${TAG:-$(git rev-parse --short=12 HEAD 2>/dev/null || echo dev)}
@@ -66,13 +68,14 @@ start_shop() {
   "$DOCKER" network create "$NET" >/dev/null
   local svc extra
   for svc in "${SERVICES[@]}"; do
+    # Wired as services.txt says: NAME_URL=http://NAME:PORT for every service it calls.
     extra=()
-    case $svc in
-      cart) extra=(-e CATALOG_URL=http://catalog:50051) ;;
-      orders) extra=(-e CATALOG_URL=http://catalog:50051 -e CART_URL=http://cart:50052 -e PAYMENTS_URL=http://payments:50054) ;;
-      gateway) extra=(-e CATALOG_URL=http://catalog:50051 -e CART_URL=http://cart:50052 -e ORDERS_URL=http://orders:50053
-        -e JWT_SECRET=ci-secret-that-is-at-least-32-bytes-long -p 127.0.0.1::8080 -p 127.0.0.1::9090) ;;
-    esac
+    for callee in ${CALLS[$svc]//,/ }; do
+      [[ $callee == - ]] || extra+=(-e "${callee^^}_URL=http://$callee:${PORT[$callee]}")
+    done
+    if [[ $svc == gateway ]]; then
+      extra+=(-e JWT_SECRET=ci-secret-that-is-at-least-32-bytes-long -p 127.0.0.1::8080 -p 127.0.0.1::9090)
+    fi
     "$DOCKER" run -d --name "$(ctr "$svc")" --network "$NET" --network-alias "$svc" \
       --read-only --tmpfs /data:uid=65532,gid=65532 --tmpfs /tmp:mode=1777 --cap-drop ALL --security-opt no-new-privileges \
       "${extra[@]}" "shop-$svc:$TAG" >/dev/null

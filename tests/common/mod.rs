@@ -18,23 +18,27 @@ pub struct TestShop {
     _databases: Vec<TestDatabase>,
 }
 
-/// Starts the whole shop on `backend` and waits until the gateway says it is ready.
+/// Starts the whole shop on `backend` and waits until every server says it is ready.
 pub async fn spawn_shop(backend: Backend) -> TestShop {
     let data_dir = tempfile::tempdir().unwrap();
     let (databases, keep) = match backend {
         Backend::Sqlite => (Databases::SqliteDir(data_dir.path().to_owned()), vec![]),
         Backend::Postgres => {
-            let dbs = vec![
-                TestDatabase::new(backend).await,
-                TestDatabase::new(backend).await,
-                TestDatabase::new(backend).await,
-                TestDatabase::new(backend).await,
-            ];
+            // A fresh database for every service of services.txt that owns one.
+            let owners: Vec<String> = shop::services::listed()
+                .into_iter()
+                .filter(|s| s.database)
+                .map(|s| s.name)
+                .collect();
+            let mut dbs = Vec::new();
+            for _ in &owners {
+                dbs.push(TestDatabase::new(backend).await);
+            }
             let urls = Databases::Urls(
-                ["catalog", "cart", "orders", "payments"]
-                    .into_iter()
+                owners
+                    .iter()
                     .zip(&dbs)
-                    .map(|(service, db)| (service.to_owned(), db.url.clone()))
+                    .map(|(service, db)| (service.clone(), db.url.clone()))
                     .collect(),
             );
             (urls, dbs)
