@@ -84,7 +84,14 @@ check_rust() {
   cargo fmt --check -p "$NAME" -p "$CALLER"
   step "cargo clippy -p $NAME -p $CALLER --all-targets -- -D warnings"
   cargo clippy -p "$NAME" -p "$CALLER" --all-targets -- -D warnings
-  step "cargo test -p $NAME"
+  # Its storage tests run on SQLite and, like every storage test, on PostgreSQL when there is one:
+  # the server scripts/test.sh started (CI requires it), else SQLite only.
+  if [[ -z ${TEST_POSTGRES_URL:-} ]] && command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -t 5; then
+    export TEST_POSTGRES_URL=postgres://postgres:postgres@127.0.0.1:5432/postgres
+  fi
+  local databases="SQLite only"
+  [[ -z ${TEST_POSTGRES_URL:-} ]] || databases="SQLite and PostgreSQL"
+  step "cargo test -p $NAME ($databases)"
   cargo test -p "$NAME"
   step "cargo test -p shop --test manifests (every overlay, with $NAME, against the code)"
   cargo test -p shop --test manifests

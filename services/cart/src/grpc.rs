@@ -1,66 +1,20 @@
-//! The gRPC face of the cart: validates, checks products against the catalog, maps errors.
+//! The gRPC face of the cart: maps messages to the use cases and their errors to `Status`.
 
 use crate::{
-    domain::{self, CartError, CartItem},
-    store::{CartStore, StoreError},
+    app::{AppError, CartApp},
+    backends::GrpcCatalog,
+    domain::{CartError, CartItem},
 };
-use platform::grpc_client::{GrpcChannel, retry_idempotent};
-use shop_proto::{
-    cart::v1 as pb,
-    catalog::v1::{GetProductRequest, catalog_service_client::CatalogServiceClient},
-};
-use tonic::{Code, Request, Response, Status};
+use shop_proto::cart::v1 as pb;
+use tonic::{Request, Response, Status};
 
 pub struct CartGrpc {
-    store: CartStore,
-    catalog: CatalogServiceClient<GrpcChannel>,
-    max_retries: u32,
+    app: CartApp<GrpcCatalog>,
 }
 
 impl CartGrpc {
-    pub fn new(
-        store: CartStore,
-        catalog: CatalogServiceClient<GrpcChannel>,
-        max_retries: u32,
-    ) -> Self {
-        Self {
-            store,
-            catalog,
-            max_retries,
-        }
-    }
-
-    async fn cart(&self, user_id: &str) -> Result<pb::Cart, Status> {
-        let items = self.store.items(user_id).await.map_err(storage_error)?;
-        Ok(to_pb(user_id, items))
-    }
-
-    /// Fails unless the catalog knows the product.
-    async fn ensure_product_exists(&self, product_id: &str) -> Result<(), Status> {
-        let (catalog, request) = (
-            self.catalog.clone(),
-            GetProductRequest {
-                id: product_id.to_owned(),
-            },
-        );
-        let result = retry_idempotent(self.max_retries, move || {
-            let (mut catalog, request) = (catalog.clone(), request.clone());
-            async move { catalog.get_product(request).await }
-        })
-        .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(status) if status.code() == Code::NotFound => {
-                Err(CartError::UnknownProduct(product_id.to_owned()).into())
-            }
-            Err(status) => {
-                tracing::warn!(error = %status.message(), "catalog call failed");
-                Err(Status::unavailable(format!(
-                    "catalog is unavailable: {}",
-                    status.message()
-                )))
-            }
-        }
+    pub fn new(app: CartApp<GrpcCatalog>) -> Self {
+        Self { app }
     }
 }
 
@@ -89,8 +43,14 @@ impl From<CartError> for Status {
     }
 }
 
-fn storage_error(error: sqlx::Error) -> Status {
-    platform::db::storage_status("cart", &error)
+impl From<AppError> for Status {
+    fn from(error: AppError) -> Self {
+        match error {
+            AppError::Cart(e) => e.into(),
+            AppError::CatalogUnavailable(_) => Status::unavailable(error.to_string()),
+            AppError::Storage(e) => platform::db::storage_status("cart", &e),
+        }
+    }
 }
 
 #[tonic::async_trait]
@@ -101,16 +61,8 @@ impl pb::cart_service_server::CartService for CartGrpc {
         request: Request<pb::AddItemRequest>,
     ) -> Result<Response<pb::Cart>, Status> {
         let r = request.into_inner();
-        domain::validate_add(&r.user_id, &r.product_id, r.quantity)?;
-        self.ensure_product_exists(&r.product_id).await?;
-        self.store
-            .add(&r.user_id, &r.product_id, r.quantity)
-            .await
-            .map_err(|e| match e {
-                StoreError::Cart(e) => e.into(),
-                StoreError::Sql(e) => storage_error(e),
-            })?;
-        Ok(Response::new(self.cart(&r.user_id).await?))
+        let items = self.app.add(&r.user_id, &r.product_id, r.quantity).await?;
+        Ok(Response::new(to_pb(&r.user_id, items)))
     }
 
     #[tracing::instrument(skip_all, fields(product_id = %request.get_ref().product_id))]
@@ -119,12 +71,8 @@ impl pb::cart_service_server::CartService for CartGrpc {
         request: Request<pb::RemoveItemRequest>,
     ) -> Result<Response<pb::Cart>, Status> {
         let r = request.into_inner();
-        domain::validate_user(&r.user_id)?;
-        self.store
-            .remove(&r.user_id, &r.product_id)
-            .await
-            .map_err(storage_error)?;
-        Ok(Response::new(self.cart(&r.user_id).await?))
+        let items = self.app.remove(&r.user_id, &r.product_id).await?;
+        Ok(Response::new(to_pb(&r.user_id, items)))
     }
 
     #[tracing::instrument(skip_all)]
@@ -133,8 +81,8 @@ impl pb::cart_service_server::CartService for CartGrpc {
         request: Request<pb::GetCartRequest>,
     ) -> Result<Response<pb::Cart>, Status> {
         let user_id = request.into_inner().user_id;
-        domain::validate_user(&user_id)?;
-        Ok(Response::new(self.cart(&user_id).await?))
+        let items = self.app.items(&user_id).await?;
+        Ok(Response::new(to_pb(&user_id, items)))
     }
 
     #[tracing::instrument(skip_all)]
@@ -142,9 +90,7 @@ impl pb::cart_service_server::CartService for CartGrpc {
         &self,
         request: Request<pb::EmptyCartRequest>,
     ) -> Result<Response<pb::EmptyCartResponse>, Status> {
-        let user_id = request.into_inner().user_id;
-        domain::validate_user(&user_id)?;
-        self.store.empty(&user_id).await.map_err(storage_error)?;
+        self.app.empty(&request.into_inner().user_id).await?;
         Ok(Response::new(pb::EmptyCartResponse {}))
     }
 }

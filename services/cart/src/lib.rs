@@ -1,5 +1,7 @@
 //! The cart service: one cart per user, holding products that exist in the catalog.
 
+pub mod app;
+pub mod backends;
 pub mod config;
 pub mod domain;
 pub mod grpc;
@@ -26,11 +28,11 @@ pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> 
         &config.client,
     )?);
     // xtask:new-service clients
-    let service = grpc::CartGrpc::new(
-        store::CartStore::new(pool),
-        catalog,
-        config.client.max_retries,
-    );
+    let products = backends::GrpcCatalog {
+        client: catalog,
+        max_retries: config.client.max_retries,
+    };
+    let service = grpc::CartGrpc::new(app::CartApp::new(store::CartStore::new(pool), products));
     GrpcServer {
         name: "cart",
         services: &[SERVICE_NAME],

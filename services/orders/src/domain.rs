@@ -31,7 +31,7 @@ pub struct Order {
     pub created_at: String,
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum OrderError {
     #[error("{0}")]
     InvalidArgument(String),

@@ -1,9 +1,13 @@
 //! The gRPC face of orders: maps messages to the checkout and domain errors to `Status`.
 
 use crate::{
-    checkout::Checkout,
+    app,
+    backends::{GrpcCart, GrpcCatalog, GrpcPayments},
     domain::{Address, Order, OrderError},
 };
+
+/// Checkout over the other services' gRPC clients.
+pub type Checkout = app::Checkout<GrpcCart, GrpcCatalog, GrpcPayments>;
 use platform::errors::with_reason;
 use shop_proto::{catalog::v1::Money, orders::v1 as pb};
 use tonic::{Request, Response, Status};

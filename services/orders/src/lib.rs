@@ -1,6 +1,7 @@
 //! The orders service: turns a user's cart into a paid order, exactly once per idempotency key.
 
-pub mod checkout;
+pub mod app;
+pub mod backends;
 pub mod config;
 pub mod domain;
 pub mod grpc;
@@ -24,27 +25,36 @@ use shop_proto::{
 pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
     let pool = platform::db::connect(&config.database_url, &store::MIGRATOR).await?;
     // xtask:new-service clients
-    let backends = checkout::Backends {
-        catalog: CatalogServiceClient::new(channel_from_url(
-            "CATALOG_URL",
-            &config.catalog_url,
-            &config.client,
-        )?),
-        cart: CartServiceClient::new(channel_from_url(
+    let max_retries = config.client.max_retries;
+    let cart = backends::GrpcCart {
+        client: CartServiceClient::new(channel_from_url(
             "CART_URL",
             &config.cart_url,
             &config.client,
         )?),
-        payments: PaymentServiceClient::new(channel_from_url(
+        max_retries,
+    };
+    let catalog = backends::GrpcCatalog {
+        client: CatalogServiceClient::new(channel_from_url(
+            "CATALOG_URL",
+            &config.catalog_url,
+            &config.client,
+        )?),
+        max_retries,
+    };
+    let payments = backends::GrpcPayments {
+        client: PaymentServiceClient::new(channel_from_url(
             "PAYMENTS_URL",
             &config.payments_url,
             &config.client,
         )?),
-        max_retries: config.client.max_retries,
+        max_retries,
     };
-    let service = grpc::OrdersGrpc::new(checkout::Checkout::new(
+    let service = grpc::OrdersGrpc::new(app::Checkout::new(
         store::OrderStore::new(pool),
-        backends,
+        cart,
+        catalog,
+        payments,
     ));
     GrpcServer {
         name: "orders",

@@ -1,33 +1,20 @@
-//! The gRPC face of payments: validation, fault injection, idempotent charging.
+//! The gRPC face of payments: maps messages to the charge use case and its errors to `Status`.
 
 use crate::{
-    domain::{self, Card, ChargeError, Faults},
-    store::{Charge, ChargeStore},
+    app::{AppError, PaymentsApp},
+    domain::{Card, ChargeError},
+    store::Charge,
 };
 use shop_proto::payments::v1 as pb;
-use time::OffsetDateTime;
 use tonic::{Request, Response, Status};
 
 pub struct PaymentsGrpc {
-    store: ChargeStore,
-    faults: Faults,
+    app: PaymentsApp,
 }
 
 impl PaymentsGrpc {
-    pub fn new(store: ChargeStore, faults: Faults) -> Self {
-        Self { store, faults }
-    }
-
-    async fn inject_faults(&self) -> Result<(), Status> {
-        if !self.faults.added_latency.is_zero() {
-            tokio::time::sleep(self.faults.added_latency).await;
-        }
-        if self.faults.failure_rate > 0.0 && rand::random::<f64>() < self.faults.failure_rate {
-            return Err(Status::unavailable(
-                "payment processor unavailable (injected fault)",
-            ));
-        }
-        Ok(())
+    pub fn new(app: PaymentsApp) -> Self {
+        Self { app }
     }
 }
 
@@ -42,8 +29,14 @@ impl From<ChargeError> for Status {
     }
 }
 
-fn storage_error(error: sqlx::Error) -> Status {
-    platform::db::storage_status("payments", &error)
+impl From<AppError> for Status {
+    fn from(error: AppError) -> Self {
+        match error {
+            AppError::Charge(e) => e.into(),
+            AppError::ProcessorUnavailable => Status::unavailable(error.to_string()),
+            AppError::Storage(e) => platform::db::storage_status("payments", &e),
+        }
+    }
 }
 
 fn response(charge: &Charge) -> Response<pb::ChargeResponse> {
@@ -67,44 +60,21 @@ impl pb::payment_service_server::PaymentService for PaymentsGrpc {
         let card = r
             .card
             .ok_or_else(|| ChargeError::Invalid("card is required".into()))?;
-        domain::validate_request(&amount.currency_code, amount.units, &r.idempotency_key)?;
-
-        // A retry returns the first result without charging again.
-        if let Some(existing) = self
-            .store
-            .find(&r.idempotency_key)
-            .await
-            .map_err(storage_error)?
-        {
-            return if existing.amount_units == amount.units
-                && existing.currency_code == amount.currency_code
-            {
-                Ok(response(&existing))
-            } else {
-                Err(ChargeError::KeyReused(r.idempotency_key).into())
-            };
-        }
-
-        let now = OffsetDateTime::now_utc();
         let card = Card {
             number: card.number,
             expiry_month: card.expiry_month,
             expiry_year: card.expiry_year,
             cvv: card.cvv,
         };
-        let digits = domain::validate_card(&card, now.year(), i32::from(u8::from(now.month())))?;
-        self.inject_faults().await?;
-
-        let charge = Charge {
-            idempotency_key: r.idempotency_key,
-            transaction_id: uuid::Uuid::now_v7().to_string(),
-            currency_code: amount.currency_code,
-            amount_units: amount.units,
-            card_last_four: digits[digits.len() - 4..].to_owned(),
-            created_at: platform::clock::now_rfc3339(),
-        };
-        let recorded = self.store.record(charge).await.map_err(storage_error)?;
-        tracing::info!(transaction_id = %recorded.transaction_id, amount = recorded.amount_units, "charged");
-        Ok(response(&recorded))
+        let charge = self
+            .app
+            .charge(
+                &r.idempotency_key,
+                &amount.currency_code,
+                amount.units,
+                card,
+            )
+            .await?;
+        Ok(response(&charge))
     }
 }

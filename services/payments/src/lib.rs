@@ -1,5 +1,6 @@
 //! The payments service: validates cards and charges them exactly once per idempotency key.
 
+pub mod app;
 pub mod config;
 pub mod domain;
 pub mod grpc;
@@ -20,7 +21,10 @@ pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> 
     if config.faults.is_active() {
         tracing::warn!(faults = ?config.faults, "fault injection is ON");
     }
-    let service = grpc::PaymentsGrpc::new(store::ChargeStore::new(pool), config.faults);
+    let service = grpc::PaymentsGrpc::new(app::PaymentsApp::new(
+        store::ChargeStore::new(pool),
+        config.faults,
+    ));
     GrpcServer {
         name: "payments",
         services: &[SERVICE_NAME],
