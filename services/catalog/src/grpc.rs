@@ -1,19 +1,19 @@
-//! The gRPC face of the catalog: maps requests to the store and domain errors to `Status`.
+//! The gRPC face of the catalog: maps requests to the use cases and their errors to `Status`.
 
 use crate::{
-    domain::{self, CatalogError, Product},
-    store::ProductStore,
+    app::{AppError, CatalogApp},
+    domain::{CatalogError, Product},
 };
 use shop_proto::catalog::v1 as pb;
 use tonic::{Request, Response, Status};
 
 pub struct CatalogGrpc {
-    store: ProductStore,
+    app: CatalogApp,
 }
 
 impl CatalogGrpc {
-    pub fn new(store: ProductStore) -> Self {
-        Self { store }
+    pub fn new(app: CatalogApp) -> Self {
+        Self { app }
     }
 }
 
@@ -26,8 +26,13 @@ impl From<CatalogError> for Status {
     }
 }
 
-fn storage_error(error: sqlx::Error) -> Status {
-    platform::db::storage_status("catalog", &error)
+impl From<AppError> for Status {
+    fn from(error: AppError) -> Self {
+        match error {
+            AppError::Catalog(e) => e.into(),
+            AppError::Storage(e) => platform::db::storage_status("catalog", &e),
+        }
+    }
 }
 
 pub fn to_pb(p: Product) -> pb::Product {
@@ -51,22 +56,14 @@ impl pb::catalog_service_server::CatalogService for CatalogGrpc {
         &self,
         request: Request<pb::ListProductsRequest>,
     ) -> Result<Response<pb::ListProductsResponse>, Status> {
-        let request = request.into_inner();
-        let limit = domain::page_size(request.page_size)?;
-        let category = Some(request.category.trim()).filter(|c| !c.is_empty());
-        let (products, more) = self
-            .store
-            .list(category, &request.page_token, limit)
-            .await
-            .map_err(storage_error)?;
-        let next_page_token = if more {
-            products.last().map(|p| p.id.clone()).unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let r = request.into_inner();
+        let page = self
+            .app
+            .list(&r.category, &r.page_token, r.page_size)
+            .await?;
         Ok(Response::new(pb::ListProductsResponse {
-            products: products.into_iter().map(to_pb).collect(),
-            next_page_token,
+            products: page.products.into_iter().map(to_pb).collect(),
+            next_page_token: page.next_page_token.unwrap_or_default(),
         }))
     }
 
@@ -75,14 +72,8 @@ impl pb::catalog_service_server::CatalogService for CatalogGrpc {
         &self,
         request: Request<pb::GetProductRequest>,
     ) -> Result<Response<pb::Product>, Status> {
-        let id = request.into_inner().id;
-        if id.trim().is_empty() {
-            return Err(CatalogError::InvalidArgument("id must not be empty".into()).into());
-        }
-        match self.store.get(&id).await.map_err(storage_error)? {
-            Some(product) => Ok(Response::new(to_pb(product))),
-            None => Err(CatalogError::NotFound(id).into()),
-        }
+        let product = self.app.get(&request.into_inner().id).await?;
+        Ok(Response::new(to_pb(product)))
     }
 
     #[tracing::instrument(skip_all)]
@@ -90,14 +81,8 @@ impl pb::catalog_service_server::CatalogService for CatalogGrpc {
         &self,
         request: Request<pb::SearchProductsRequest>,
     ) -> Result<Response<pb::SearchProductsResponse>, Status> {
-        let request = request.into_inner();
-        let query = domain::search_query(&request.query)?;
-        let limit = domain::page_size(request.limit)?;
-        let products = self
-            .store
-            .search(&domain::like_pattern(&query), limit)
-            .await
-            .map_err(storage_error)?;
+        let r = request.into_inner();
+        let products = self.app.search(&r.query, r.limit).await?;
         Ok(Response::new(pb::SearchProductsResponse {
             products: products.into_iter().map(to_pb).collect(),
         }))

@@ -1,5 +1,6 @@
 //! The catalog service: products to list, get and search, seeded from `data/products.json`.
 
+pub mod app;
 pub mod config;
 pub mod domain;
 pub mod grpc;
@@ -23,8 +24,9 @@ pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> 
     if seeded > 0 {
         tracing::info!(seeded, "catalog seeded with products");
     }
-    let routes =
-        tonic::service::Routes::new(CatalogServiceServer::new(grpc::CatalogGrpc::new(store)));
+    let routes = tonic::service::Routes::new(CatalogServiceServer::new(grpc::CatalogGrpc::new(
+        app::CatalogApp::new(store),
+    )));
     GrpcServer {
         name: "catalog",
         services: &[SERVICE_NAME],

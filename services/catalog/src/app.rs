@@ -1,0 +1,122 @@
+//! The use cases of the catalog, on domain types: a page of products (optionally of one category),
+//! one product, a text search. Reads only; the store is the source of truth.
+
+use crate::{
+    domain::{self, CatalogError, Product},
+    store::ProductStore,
+};
+
+/// What a use case can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    #[error(transparent)]
+    Storage(#[from] sqlx::Error),
+}
+
+/// A page of products and the token of the next one (`None` on the last page).
+#[derive(Debug, PartialEq)]
+pub struct Page {
+    pub products: Vec<Product>,
+    pub next_page_token: Option<String>,
+}
+
+pub struct CatalogApp {
+    store: ProductStore,
+}
+
+impl CatalogApp {
+    pub fn new(store: ProductStore) -> Self {
+        Self { store }
+    }
+
+    /// `page_size` 0 means the default; `page_token` is the last id of the previous page.
+    pub async fn list(
+        &self,
+        category: &str,
+        page_token: &str,
+        page_size: i32,
+    ) -> Result<Page, AppError> {
+        let limit = domain::page_size(page_size)?;
+        let category = Some(category.trim()).filter(|c| !c.is_empty());
+        let (products, more) = self.store.list(category, page_token, limit).await?;
+        let next_page_token = more
+            .then(|| products.last().map(|p| p.id.clone()))
+            .flatten();
+        Ok(Page {
+            products,
+            next_page_token,
+        })
+    }
+
+    pub async fn get(&self, id: &str) -> Result<Product, AppError> {
+        if id.trim().is_empty() {
+            return Err(CatalogError::InvalidArgument("id must not be empty".into()).into());
+        }
+        self.store
+            .get(id)
+            .await?
+            .ok_or_else(|| CatalogError::NotFound(id.to_owned()).into())
+    }
+
+    pub async fn search(&self, query: &str, limit: i32) -> Result<Vec<Product>, AppError> {
+        let query = domain::search_query(query)?;
+        let limit = domain::page_size(limit)?;
+        Ok(self
+            .store
+            .search(&domain::like_pattern(&query), limit)
+            .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn app() -> (CatalogApp, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/catalog.db", dir.path().display());
+        let pool = platform::db::connect(&url, &crate::store::MIGRATOR)
+            .await
+            .unwrap();
+        let store = ProductStore::new(pool);
+        store.seed(&domain::seed_products()).await.unwrap();
+        (CatalogApp::new(store), dir)
+    }
+
+    #[tokio::test]
+    async fn pages_follow_each_other_until_the_last_one() {
+        let (app, _dir) = app().await;
+        let (mut seen, mut token) = (Vec::new(), String::new());
+        loop {
+            let page = app.list("", &token, 7).await.unwrap();
+            assert!(page.products.len() <= 7);
+            seen.extend(page.products.into_iter().map(|p| p.id));
+            match page.next_page_token {
+                Some(next) => token = next,
+                None => break,
+            }
+        }
+        assert_eq!(
+            seen.len(),
+            domain::seed_products().len(),
+            "every product, once"
+        );
+    }
+
+    #[tokio::test]
+    async fn unknown_and_empty_ids_are_told_apart() {
+        let (app, _dir) = app().await;
+        let id = &domain::seed_products()[0].id;
+        assert_eq!(&app.get(id).await.unwrap().id, id);
+        assert!(matches!(
+            app.get("nope").await,
+            Err(AppError::Catalog(CatalogError::NotFound(_)))
+        ));
+        assert!(matches!(
+            app.get(" ").await,
+            Err(AppError::Catalog(CatalogError::InvalidArgument(_)))
+        ));
+    }
+}
