@@ -4,7 +4,7 @@
 //! the server named by `TEST_POSTGRES_URL` (an admin connection URL, e.g.
 //! `postgres://postgres:postgres@127.0.0.1:5432/postgres`). `scripts/test.sh` starts one.
 
-use sqlx::{AnyConnection, Connection, Executor};
+use sqlx::{AnyConnection, AssertSqlSafe, Connection, Executor};
 use tokio::net::TcpListener;
 
 /// A database that lives as long as the value.
@@ -40,7 +40,8 @@ impl TestDatabase {
                 let mut conn = AnyConnection::connect(&admin)
                     .await
                     .expect("connecting to TEST_POSTGRES_URL");
-                conn.execute(format!("CREATE DATABASE {name}").as_str())
+                // `name` is ours (a UUID), not input.
+                conn.execute(AssertSqlSafe(format!("CREATE DATABASE {name}")))
                     .await
                     .expect("creating a test database");
                 let base = admin

@@ -1,10 +1,11 @@
 //! Products in SQL (SQLite or PostgreSQL through sqlx `Any`).
 
 use crate::domain::{Money, Product};
-use sqlx::{AnyPool, FromRow, migrate::Migrator};
+use sqlx::{AnyPool, AssertSqlSafe, FromRow, migrate::Migrator};
 
 pub static MIGRATOR: Migrator = sqlx::migrate!();
 
+/// The queries splice in only this constant, never input, hence `AssertSqlSafe` on their `format!`.
 const COLUMNS: &str = "id, name, description, category, currency_code, price_units, picture_url";
 
 #[derive(FromRow)]
@@ -50,9 +51,9 @@ impl ProductStore {
         let mut tx = self.pool.begin().await?;
         let mut added = 0;
         for p in products {
-            added += sqlx::query(&format!(
+            added += sqlx::query(AssertSqlSafe(format!(
                 "INSERT INTO products ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING"
-            ))
+            )))
             .bind(&p.id)
             .bind(&p.name)
             .bind(&p.description)
@@ -69,11 +70,12 @@ impl ProductStore {
     }
 
     pub async fn get(&self, id: &str) -> sqlx::Result<Option<Product>> {
-        let row: Option<ProductRow> =
-            sqlx::query_as(&format!("SELECT {COLUMNS} FROM products WHERE id = $1"))
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<ProductRow> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM products WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.map(Product::from))
     }
 
@@ -85,9 +87,9 @@ impl ProductStore {
         after: &str,
         limit: u32,
     ) -> sqlx::Result<(Vec<Product>, bool)> {
-        let rows: Vec<ProductRow> = sqlx::query_as(&format!(
+        let rows: Vec<ProductRow> = sqlx::query_as(AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM products WHERE id > $1 AND ($2 = '' OR category = $2) ORDER BY id LIMIT $3"
-        ))
+        )))
         .bind(after)
         .bind(category.unwrap_or(""))
         .bind(i64::from(limit) + 1)
@@ -105,12 +107,12 @@ impl ProductStore {
 
     /// Products whose name, description or category contains the (lower-case) `like` pattern.
     pub async fn search(&self, like: &str, limit: u32) -> sqlx::Result<Vec<Product>> {
-        let rows: Vec<ProductRow> = sqlx::query_as(&format!(
+        let rows: Vec<ProductRow> = sqlx::query_as(AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM products \
              WHERE LOWER(name) LIKE $1 ESCAPE '\\' OR LOWER(description) LIKE $1 ESCAPE '\\' \
                 OR LOWER(category) LIKE $1 ESCAPE '\\' \
              ORDER BY name LIMIT $2"
-        ))
+        )))
         .bind(like)
         .bind(i64::from(limit))
         .fetch_all(&self.pool)

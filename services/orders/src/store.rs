@@ -1,11 +1,12 @@
 //! Orders in SQL (SQLite or PostgreSQL through sqlx `Any`).
 
 use crate::domain::{Address, Order, OrderLine};
-use sqlx::{AnyPool, FromRow, migrate::Migrator};
+use sqlx::{AnyPool, AssertSqlSafe, FromRow, migrate::Migrator};
 use std::collections::HashMap;
 
 pub static MIGRATOR: Migrator = sqlx::migrate!();
 
+/// The queries splice in only constants, never input, hence `AssertSqlSafe` on their `format!`.
 const ORDER_COLUMNS: &str = "id, user_id, idempotency_key, currency_code, total_units, ship_name, ship_street, \
      ship_city, ship_postal_code, ship_country, transaction_id, created_at";
 
@@ -47,10 +48,10 @@ impl OrderStore {
     /// idempotency key is there already (a concurrent retry won), returns that one instead.
     pub async fn insert(&self, order: &Order) -> sqlx::Result<Order> {
         let mut tx = self.pool.begin().await?;
-        let inserted = sqlx::query(&format!(
+        let inserted = sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO orders ({ORDER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
              ON CONFLICT (user_id, idempotency_key) DO NOTHING"
-        ))
+        )))
         .bind(&order.id)
         .bind(&order.user_id)
         .bind(&order.idempotency_key)
@@ -96,9 +97,9 @@ impl OrderStore {
         user_id: &str,
         idempotency_key: &str,
     ) -> sqlx::Result<Option<Order>> {
-        let row: Option<OrderRow> = sqlx::query_as(&format!(
+        let row: Option<OrderRow> = sqlx::query_as(AssertSqlSafe(format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE user_id = $1 AND idempotency_key = $2"
-        ))
+        )))
         .bind(user_id)
         .bind(idempotency_key)
         .fetch_optional(&self.pool)
@@ -107,9 +108,9 @@ impl OrderStore {
     }
 
     pub async fn find(&self, user_id: &str, order_id: &str) -> sqlx::Result<Option<Order>> {
-        let row: Option<OrderRow> = sqlx::query_as(&format!(
+        let row: Option<OrderRow> = sqlx::query_as(AssertSqlSafe(format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE user_id = $1 AND id = $2"
-        ))
+        )))
         .bind(user_id)
         .bind(order_id)
         .fetch_optional(&self.pool)
@@ -121,18 +122,20 @@ impl OrderStore {
     pub async fn list(&self, user_id: &str) -> sqlx::Result<Vec<Order>> {
         const NEWEST: &str =
             "FROM orders WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 100";
-        let rows: Vec<OrderRow> = sqlx::query_as(&format!("SELECT {ORDER_COLUMNS} {NEWEST}"))
+        let rows: Vec<OrderRow> =
+            sqlx::query_as(AssertSqlSafe(format!("SELECT {ORDER_COLUMNS} {NEWEST}")))
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?;
+        // The lines of all those orders in one query, not one query per order.
+        let lines: Vec<(String, String, String, i32, i64)> =
+            sqlx::query_as(AssertSqlSafe(format!(
+                "SELECT order_id, product_id, product_name, quantity, unit_units FROM order_lines \
+             WHERE order_id IN (SELECT id {NEWEST}) ORDER BY order_id, line_no"
+            )))
             .bind(user_id)
             .fetch_all(&self.pool)
             .await?;
-        // The lines of all those orders in one query, not one query per order.
-        let lines: Vec<(String, String, String, i32, i64)> = sqlx::query_as(&format!(
-            "SELECT order_id, product_id, product_name, quantity, unit_units FROM order_lines \
-             WHERE order_id IN (SELECT id {NEWEST}) ORDER BY order_id, line_no"
-        ))
-        .bind(user_id)
-        .fetch_all(&self.pool)
-        .await?;
         let mut by_order: HashMap<String, Vec<OrderLine>> = HashMap::new();
         for (order_id, product_id, product_name, quantity, unit_units) in lines {
             by_order.entry(order_id).or_default().push(OrderLine {
