@@ -31,12 +31,13 @@ pub struct Session {
 }
 
 impl Tokens {
-    pub fn new(secret: &[u8], ttl: Duration) -> Self {
-        Self {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
+    /// Keys for `secret`, which must not be empty (the gateway's config requires 32 bytes or more).
+    pub fn new(secret: &[u8], ttl: Duration) -> jsonwebtoken::errors::Result<Self> {
+        Ok(Self {
+            encoding: EncodingKey::from_secret(secret)?,
+            decoding: DecodingKey::from_secret(secret)?,
             ttl,
-        }
+        })
     }
 
     /// A token for a new guest user called `name`.
@@ -113,16 +114,20 @@ mod tests {
 
     #[test]
     fn tokens_verify_only_with_the_same_secret_and_before_expiry() {
-        let tokens = Tokens::new(&[7; 32], Duration::from_secs(60));
+        let tokens = Tokens::new(&[7; 32], Duration::from_secs(60)).unwrap();
         let session = tokens.issue("ann").unwrap();
         assert_eq!(tokens.verify(&session.token).unwrap().sub, session.user_id);
         assert!(
             Tokens::new(&[8; 32], Duration::from_secs(60))
+                .unwrap()
                 .verify(&session.token)
                 .is_err()
         );
         assert!(tokens.verify("not-a-token").is_err());
-        let expired = Tokens::new(&[7; 32], Duration::ZERO).issue("bob").unwrap();
+        let expired = Tokens::new(&[7; 32], Duration::ZERO)
+            .unwrap()
+            .issue("bob")
+            .unwrap();
         let mut strict = tokens.clone();
         strict.ttl = Duration::ZERO;
         // Expired beyond the leeway: forge an old token by hand.
@@ -135,7 +140,7 @@ mod tests {
         let token = encode(
             &Header::new(Algorithm::HS256),
             &old,
-            &EncodingKey::from_secret(&[7; 32]),
+            &EncodingKey::from_secret(&[7; 32]).unwrap(),
         )
         .unwrap();
         assert!(strict.verify(&token).is_err());

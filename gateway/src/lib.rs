@@ -58,12 +58,20 @@ impl AppState {
         let catalog = channel_from_url("CATALOG_URL", &config.catalog_url, &config.client)?;
         let cart = channel_from_url("CART_URL", &config.cart_url, &config.client)?;
         let orders = channel_from_url("ORDERS_URL", &config.orders_url, &config.client)?;
+        let tokens =
+            auth::Tokens::new(config.jwt_secret.as_bytes(), config.token_ttl).map_err(|e| {
+                platform::ConfigError::Invalid {
+                    name: "JWT_SECRET",
+                    value: "(hidden)".into(),
+                    reason: e.to_string(),
+                }
+            })?;
         Ok(Self {
             catalog: CatalogServiceClient::new(catalog),
             cart: CartServiceClient::new(cart),
             orders: OrderServiceClient::new(orders),
             // xtask:new-service client values
-            tokens: auth::Tokens::new(config.jwt_secret.as_bytes(), config.token_ttl),
+            tokens,
             retries: config.client.max_retries,
             readiness: Readiness::new(),
         })
