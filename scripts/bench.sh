@@ -60,7 +60,7 @@ start_shop() {
 load() {
   step "loadgen: $USERS users, no think time, ${SECONDS_TO_RUN}s"
   LOADGEN_THINK_MS=0,0 target/release/loadgen --host http://127.0.0.1:8080 -u "$USERS" -r "$USERS" \
-    -t "${SECONDS_TO_RUN}s" --no-telnet --no-websocket --running-metrics 10 --quiet \
+    -t "${SECONDS_TO_RUN}s" --no-telnet --running-metrics 10 --quiet \
     | sed -n '/=== loadgen summary ===/,$p'
 }
 

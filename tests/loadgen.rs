@@ -1,6 +1,6 @@
 //! The in-cluster load generator runs until its pod stops: with the exact arguments of its
-//! Deployment it is still sending requests past 60 s (the run time goose falls back to when `-t 0`
-//! is read as "unset"), and SIGTERM ends it cleanly within the pod's grace period.
+//! Deployment it is still sending requests past 60 s (the run time goose 0.18 fell back to when
+//! `-t 0` was read as "unset"), and SIGTERM ends it cleanly within the pod's grace period.
 
 mod common;
 

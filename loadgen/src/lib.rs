@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use std::{collections::BTreeMap, time::Duration};
 
 /// What one simulated shopper remembers between steps.
+#[derive(Clone)]
 struct Shopper {
     token: String,
     product_ids: Vec<String>,
@@ -36,7 +37,7 @@ pub fn shopper_scenario(think: (Duration, Duration)) -> Result<Scenario, GooseEr
     }
 }
 
-/// A goose attack of shoppers with `config` (host, users, hatch rate, run time...).
+/// A goose attack of shoppers with `config` (host, users, increase rate, run time...).
 pub fn attack(
     config: GooseConfiguration,
     think: (Duration, Duration),
@@ -47,12 +48,12 @@ pub fn attack(
 /// A quiet goose configuration for programs and tests (no controllers, no printed tables).
 pub fn quiet_config(host: &str, users: usize, run_time: Duration) -> GooseConfiguration {
     let mut config = GooseConfiguration::default();
-    config.host = host.to_owned();
+    config.host = Some(host.to_owned());
     config.users = Some(users);
-    config.hatch_rate = Some(users.to_string());
-    config.run_time = run_time.as_secs().max(1).to_string();
+    config.increase_rate = Some(users.to_string());
+    config.run_time = Some(run_time.as_secs().max(1).to_string());
+    // No controllers: telnet off here, WebSocket off unless asked for (goose 0.19).
     config.no_telnet = true;
-    config.no_websocket = true;
     config.no_print_metrics = true;
     config.no_error_summary = true;
     config.quiet = 1;
@@ -61,7 +62,7 @@ pub fn quiet_config(host: &str, users: usize, run_time: Duration) -> GooseConfig
 
 /// The JSON body of a response, or the request marked failed with `why`.
 async fn json_body(
-    user: &GooseUser,
+    user: &mut GooseUser,
     goose: GooseResponse,
     why: &str,
 ) -> Result<Value, Box<TransactionError>> {
@@ -255,7 +256,8 @@ impl Summary {
         let mut requests = 0;
         let mut failures = 0;
         let mut failures_by_kind = BTreeMap::new();
-        let mut times: BTreeMap<usize, usize> = BTreeMap::new();
+        // Response times in microseconds (goose's buckets, by their fastest time), shown in ms.
+        let mut times: BTreeMap<u64, usize> = BTreeMap::new();
         let mut max = 0;
         for (name, aggregate) in &metrics.requests {
             requests += aggregate.success_count + aggregate.fail_count;
@@ -267,10 +269,10 @@ impl Summary {
                         .or_default() += count;
                 }
             }
-            for (ms, count) in &aggregate.raw_data.times {
-                *times.entry(*ms).or_default() += count;
+            for (us, count) in &aggregate.raw_data.times_us {
+                *times.entry(*us).or_default() += count;
             }
-            max = max.max(aggregate.raw_data.maximum_time);
+            max = max.max(aggregate.raw_data.maximum_time_us);
         }
         for error in metrics.errors.values() {
             if !error.error.starts_with(|c: char| c.is_ascii_digit()) {
@@ -289,18 +291,19 @@ impl Summary {
                     seen += **count;
                     seen >= target
                 })
-                .map_or(0, |(ms, _)| *ms)
+                .map_or(0, |(us, _)| *us)
         };
+        let ms = |us: u64| ((us + 500) / 1000) as usize;
         Summary {
             requests,
             failures,
             failures_by_kind,
             duration: Duration::from_secs(metrics.duration as u64),
             latency_ms: Percentiles {
-                p50: percentile(0.50),
-                p90: percentile(0.90),
-                p99: percentile(0.99),
-                max,
+                p50: ms(percentile(0.50)),
+                p90: ms(percentile(0.90)),
+                p99: ms(percentile(0.99)),
+                max: ms(max),
             },
         }
     }

@@ -1,5 +1,5 @@
 //! `loadgen`: shoppers against the gateway. Goose's own options apply (see `loadgen --help`):
-//! `--host`, `-u/--users`, `-r/--hatch-rate`, `-t/--run-time`, `--running-metrics` ...
+//! `--host`, `-u/--users`, `-r/--increase-rate`, `-t/--run-time`, `--running-metrics` ...
 //! Think time between steps: `LOADGEN_THINK_MS=min,max` (default 500,2000; `0,0` for none).
 //! Without `-t` it runs until stopped (SIGINT or SIGTERM), as the cluster's load generator must.
 
@@ -39,9 +39,9 @@ async fn main() -> ExitCode {
             .register_scenario(loadgen::shopper_scenario(think)?)
             .set_default(GooseDefault::Host, "http://127.0.0.1:8080")?
             .set_default(GooseDefault::Users, 10)?
-            .set_default(GooseDefault::HatchRate, "2")?
-            // No RunTime default: goose reads `-t 0` as "not set" and would fall back to it,
-            // so a default here would stop the in-cluster load generator after that time.
+            .set_default(GooseDefault::IncreaseRate, "2")?
+            // No RunTime default: without `-t` the load generator runs until SIGINT or SIGTERM,
+            // as the in-cluster one must (goose 0.19 also reads `-t 0` as "no run time").
             .set_default(GooseDefault::RunningMetrics, 5)
     });
     let metrics = match attack {

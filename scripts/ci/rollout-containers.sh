@@ -73,7 +73,7 @@ start_load() {
   step "loadgen: 12 shoppers, no think time, ${LOAD_SECONDS}s"
   "$DOCKER" run -d --name "$PREFIX-loadgen" --network "$NET" --read-only -e LOADGEN_THINK_MS=0,0 \
     "shop-loadgen:$TAG" --host http://gateway:8080 -u 12 -r 12 -t "${LOAD_SECONDS}s" \
-    --no-telnet --no-websocket --quiet >/dev/null
+    --no-telnet --quiet >/dev/null
   # Replace only once shoppers are checking out, so every path is under load.
   local _
   for _ in $(seq 1 300); do
