@@ -65,7 +65,8 @@ fn services() -> Vec<String> {
 }
 
 fn agent_pod() -> Pod {
-    serde_yaml::from_str(&read("jenkins/agent-pod.yaml")).expect("jenkins/agent-pod.yaml is a Pod")
+    serde_norway::from_str(&read("jenkins/agent-pod.yaml"))
+        .expect("jenkins/agent-pod.yaml is a Pod")
 }
 
 #[test]
@@ -308,7 +309,7 @@ fn kubectl() -> String {
 }
 
 /// `kubectl kustomize jenkins` on a copy that has an admin.env (the real one is not in git).
-fn render_jenkins() -> Vec<serde_yaml::Value> {
+fn render_jenkins() -> Vec<serde_norway::Value> {
     let tmp = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temp dir");
     let dir = tmp.path().join("jenkins");
     std::fs::create_dir(&dir).expect("temp dir");
@@ -335,16 +336,16 @@ fn render_jenkins() -> Vec<serde_yaml::Value> {
         String::from_utf8_lossy(&output.stderr)
     );
     let text = String::from_utf8(output.stdout).expect("UTF-8");
-    serde_yaml::Deserializer::from_str(&text)
+    serde_norway::Deserializer::from_str(&text)
         .map(|doc| serde::Deserialize::deserialize(doc).expect("YAML"))
-        .filter(|v: &serde_yaml::Value| !v.is_null())
+        .filter(|v: &serde_norway::Value| !v.is_null())
         .collect()
 }
 
-fn of_kind<T: serde::de::DeserializeOwned>(docs: &[serde_yaml::Value], kind: &str) -> Vec<T> {
+fn of_kind<T: serde::de::DeserializeOwned>(docs: &[serde_norway::Value], kind: &str) -> Vec<T> {
     docs.iter()
         .filter(|d| d["kind"].as_str() == Some(kind))
-        .map(|d| serde_yaml::from_value(d.clone()).unwrap_or_else(|e| panic!("{kind}: {e}")))
+        .map(|d| serde_norway::from_value(d.clone()).unwrap_or_else(|e| panic!("{kind}: {e}")))
         .collect()
 }
 
@@ -402,7 +403,7 @@ fn agents_may_deploy_to_the_namespace_shop_only() {
         }
     }
     for doc in &docs {
-        let text = serde_yaml::to_string(doc).expect("YAML");
+        let text = serde_norway::to_string(doc).expect("YAML");
         assert!(!text.contains("'*'"), "no wildcard rights: {text}");
     }
 }
@@ -414,8 +415,8 @@ fn the_controller_is_configured_as_code_with_a_secret_password() {
         .iter()
         .find(|d| d["kind"] == "ConfigMap" && d["data"]["casc.yaml"].is_string())
         .expect("a ConfigMap with casc.yaml");
-    let casc: serde_yaml::Value =
-        serde_yaml::from_str(casc["data"]["casc.yaml"].as_str().unwrap()).expect("casc.yaml");
+    let casc: serde_norway::Value =
+        serde_norway::from_str(casc["data"]["casc.yaml"].as_str().unwrap()).expect("casc.yaml");
     let users = &casc["jenkins"]["securityRealm"]["local"]["users"][0];
     assert_eq!(
         users["password"], "${ADMIN_PASSWORD}",

@@ -22,8 +22,8 @@ fn deployment_args(host: &str) -> (Vec<String>, u64) {
         "/k8s/components/loadgenerator/loadgenerator.yaml"
     );
     let text = std::fs::read_to_string(path).unwrap();
-    let deployment = serde_yaml::Deserializer::from_str(&text)
-        .map(|doc| serde_yaml::Value::deserialize(doc).unwrap())
+    let deployment = serde_norway::Deserializer::from_str(&text)
+        .map(|doc| serde_norway::Value::deserialize(doc).unwrap())
         .find(|doc| doc["kind"] == "Deployment")
         .expect("a Deployment in loadgenerator.yaml");
     let spec = &deployment["spec"]["template"]["spec"];

@@ -141,7 +141,7 @@ fn pinned_images() -> BTreeMap<String, String> {
 /// One rendered kustomization: a name (e.g. `overlays/kind`, `base+postgres`) and its objects.
 struct Render {
     name: String,
-    docs: Vec<serde_yaml::Value>,
+    docs: Vec<serde_norway::Value>,
 }
 
 impl Render {
@@ -150,7 +150,7 @@ impl Render {
             .iter()
             .filter(|d| d["kind"].as_str() == Some(kind))
             .map(|d| {
-                serde_yaml::from_value(d.clone()).unwrap_or_else(|e| {
+                serde_norway::from_value(d.clone()).unwrap_or_else(|e| {
                     panic!("{}: a {kind} does not parse: {e}\n{d:?}", self.name)
                 })
             })
@@ -314,7 +314,7 @@ fn kubectl() -> String {
     std::env::var("KUBECTL").unwrap_or_else(|_| "kubectl".to_owned())
 }
 
-fn kustomize(dir: &Path) -> Vec<serde_yaml::Value> {
+fn kustomize(dir: &Path) -> Vec<serde_norway::Value> {
     let output = Command::new(kubectl()).arg("kustomize").arg(dir).output().unwrap_or_else(|e| {
         panic!(
             "cannot run `{} kustomize`: {e}. These tests render k8s/ with kubectl: install kubectl \
@@ -329,9 +329,9 @@ fn kustomize(dir: &Path) -> Vec<serde_yaml::Value> {
         String::from_utf8_lossy(&output.stderr)
     );
     let text = String::from_utf8(output.stdout).expect("kustomize output is UTF-8");
-    serde_yaml::Deserializer::from_str(&text)
+    serde_norway::Deserializer::from_str(&text)
         .map(|doc| serde::Deserialize::deserialize(doc).expect("kustomize output is YAML"))
-        .filter(|v: &serde_yaml::Value| !v.is_null())
+        .filter(|v: &serde_norway::Value| !v.is_null())
         .collect()
 }
 
@@ -801,7 +801,7 @@ fn assert_routes_to_the_public_api(r: &Render, at: &str, service: &str, port: &I
 fn the_ingress_or_http_route_sends_only_the_api_to_the_gateway_through_traefik() {
     for r in renders() {
         let ingresses = r.all::<Ingress>("Ingress");
-        let routes: Vec<&serde_yaml::Value> =
+        let routes: Vec<&serde_norway::Value> =
             r.docs.iter().filter(|d| d["kind"] == "HTTPRoute").collect();
         assert!(
             !ingresses.is_empty() || !routes.is_empty(),
@@ -1483,7 +1483,7 @@ fn kind_publishes_traefiks_node_port_as_the_hosts_port_80() {
         w.declared_port(web.target_port.as_ref().unwrap()),
         Some(traefik_web_entrypoint_port())
     );
-    let cluster: serde_yaml::Value = serde_yaml::from_str(
+    let cluster: serde_norway::Value = serde_norway::from_str(
         &std::fs::read_to_string(root().join("k8s/overlays/kind/cluster.yaml")).unwrap(),
     )
     .unwrap();
@@ -1536,8 +1536,8 @@ fn supported_kubernetes_versions_only() {
 
 #[test]
 fn compose_uses_the_pinned_postgres_image() {
-    let compose: serde_yaml::Value =
-        serde_yaml::from_str(&std::fs::read_to_string(root().join("compose.yaml")).unwrap())
+    let compose: serde_norway::Value =
+        serde_norway::from_str(&std::fs::read_to_string(root().join("compose.yaml")).unwrap())
             .unwrap();
     assert_eq!(
         compose["services"]["postgres"]["image"].as_str(),
@@ -1612,7 +1612,7 @@ fn the_service_list_matches_the_binaries_and_the_manifests() {
 
 /// Renders `dir` of a copy of k8s/ in which the shop's version label and every shop image tag are
 /// changed to `version`: what a new release changes.
-fn render_at_version(version: &str, overlay: &str) -> Vec<serde_yaml::Value> {
+fn render_at_version(version: &str, overlay: &str) -> Vec<serde_norway::Value> {
     let tmp = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let copy = tmp.path().join("k8s");
     copy_dir(&root().join("k8s"), &copy);
@@ -1658,7 +1658,7 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// The fields the API server refuses to change on an existing object.
-fn immutable_fields(doc: &serde_yaml::Value) -> Vec<(&'static str, serde_yaml::Value)> {
+fn immutable_fields(doc: &serde_norway::Value) -> Vec<(&'static str, serde_norway::Value)> {
     let spec = &doc["spec"];
     match doc["kind"].as_str() {
         Some("Deployment") | Some("DaemonSet") | Some("ReplicaSet") => {
@@ -1696,7 +1696,7 @@ fn a_new_release_changes_no_immutable_field_in_any_overlay() {
             render_at_version("2.0.0", &overlay),
         );
         assert_eq!(old.len(), new.len(), "{overlay}: the same objects");
-        let key = |d: &serde_yaml::Value| {
+        let key = |d: &serde_norway::Value| {
             format!(
                 "{}/{}",
                 d["kind"].as_str().unwrap_or(""),
@@ -1817,8 +1817,8 @@ fn hpa_targets_are_real_load_not_idle_noise() {
 
 #[test]
 fn compose_runs_every_listed_service_wired_as_the_list_says() {
-    let mut compose: serde_yaml::Value =
-        serde_yaml::from_str(&std::fs::read_to_string(root().join("compose.yaml")).unwrap())
+    let mut compose: serde_norway::Value =
+        serde_norway::from_str(&std::fs::read_to_string(root().join("compose.yaml")).unwrap())
             .unwrap();
     compose.apply_merge().expect("compose.yaml's merge keys");
     let services = &compose["services"];

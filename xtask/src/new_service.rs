@@ -777,7 +777,7 @@ fn jenkins_matrix(text: &str, names: &[String]) -> anyhow::Result<String> {
 
 /// `localhost:5001/` from the overlay's images (`newName: localhost:5001/shop-gateway`).
 fn image_prefix(kustomization: &str) -> anyhow::Result<String> {
-    let doc: serde_yaml::Value = serde_yaml::from_str(kustomization)?;
+    let doc: serde_norway::Value = serde_norway::from_str(kustomization)?;
     doc["images"]
         .as_sequence()
         .into_iter()
@@ -795,12 +795,12 @@ fn image_prefix(kustomization: &str) -> anyhow::Result<String> {
 /// Every YAML and TOML file parses, and says what the edit meant it to say.
 fn verify(plan: &Plan, s: &Service) -> anyhow::Result<()> {
     let n = s.name.as_str();
-    let mut docs: BTreeMap<&str, Vec<serde_yaml::Value>> = BTreeMap::new();
+    let mut docs: BTreeMap<&str, Vec<serde_norway::Value>> = BTreeMap::new();
     for (path, text) in &plan.contents {
         if path.ends_with(".yaml") || path.ends_with(".yml") {
-            let parsed: Result<Vec<serde_yaml::Value>, _> =
-                serde_yaml::Deserializer::from_str(text)
-                    .map(serde_yaml::Value::deserialize)
+            let parsed: Result<Vec<serde_norway::Value>, _> =
+                serde_norway::Deserializer::from_str(text)
+                    .map(serde_norway::Value::deserialize)
                     .collect();
             docs.insert(
                 path.as_str(),
@@ -836,7 +836,7 @@ fn verify(plan: &Plan, s: &Service) -> anyhow::Result<()> {
             || members.iter().any(|m| m.as_str() == Some(path.as_str())),
         "Cargo.toml: workspace.members does not include services/{n} (add \"services/*\")"
     );
-    let names = |doc: &serde_yaml::Value, key: &str, field: &str| -> Vec<String> {
+    let names = |doc: &serde_norway::Value, key: &str, field: &str| -> Vec<String> {
         doc[key]
             .as_sequence()
             .into_iter()
@@ -1244,8 +1244,8 @@ loadgen    tool  -      -      no        gateway
                 let out = render(template, &v).unwrap();
                 assert!(!out.contains("{{"), "{out}");
             }
-            let policy: serde_yaml::Value =
-                serde_yaml::from_str(&render(templates::NETWORK_POLICY, &v).unwrap()).unwrap();
+            let policy: serde_norway::Value =
+                serde_norway::from_str(&render(templates::NETWORK_POLICY, &v).unwrap()).unwrap();
             let from = &policy["spec"]["ingress"][0]["from"];
             assert_eq!(from.as_sequence().unwrap().len(), 2, "{policy:?}");
             assert_eq!(policy["spec"]["egress"].is_sequence(), stateful);
