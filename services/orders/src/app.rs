@@ -92,7 +92,22 @@ impl<K: Cart, C: Catalog, P: Payments> Checkout<K, C, P> {
             return Ok(order);
         }
 
-        let lines = self.priced_cart(user_id).await?;
+        let lines = match self.priced_cart(user_id).await {
+            // A concurrent attempt with this key may have placed the order and emptied the cart
+            // since the lookup above: then its order is the answer, not "cart empty".
+            Err(OrderError::EmptyCart) => {
+                return match self
+                    .store
+                    .find_by_key(user_id, idempotency_key)
+                    .await
+                    .map_err(storage)?
+                {
+                    Some(order) => Ok(order),
+                    None => Err(OrderError::EmptyCart),
+                };
+            }
+            other => other?,
+        };
         let currency_code = lines_currency(&lines)?;
         let lines: Vec<OrderLine> = lines.into_iter().map(|(line, _)| line).collect();
         let total_units = domain::total(&lines)?;
@@ -181,10 +196,17 @@ mod tests {
         items: Arc<Mutex<Vec<(String, i32)>>>,
         fail: Option<OrderError>,
         emptied: Arc<Mutex<u32>>,
+        /// Stored, then the cart emptied, as a concurrent attempt would, when the cart is read.
+        race: Arc<Mutex<Option<(OrderStore, Order)>>>,
     }
 
     impl Cart for FakeCart {
         async fn items(&self, _user_id: &str) -> Result<Vec<(String, i32)>, OrderError> {
+            let race = self.race.lock().unwrap().take();
+            if let Some((store, order)) = race {
+                store.insert(&order).await.unwrap();
+                self.items.lock().unwrap().clear();
+            }
             match &self.fail {
                 Some(e) => Err(e.clone()),
                 None => Ok(self.items.lock().unwrap().clone()),
@@ -322,6 +344,39 @@ mod tests {
             .unwrap();
         assert_eq!(first, again);
         assert_eq!(payments.charges.lock().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_concurrent_attempt_that_placed_the_order_first_gives_its_order_not_cart_empty() {
+        let cart = cart_with(&[("mug", 1)]);
+        let payments = FakePayments::default();
+        let (checkout, _dir) = checkout(cart.clone(), catalog(), payments.clone()).await;
+        let placed = Order {
+            id: "order-of-the-other-attempt".into(),
+            user_id: "u1".into(),
+            idempotency_key: "k1".into(),
+            lines: vec![OrderLine {
+                product_id: "mug".into(),
+                product_name: "MUG".into(),
+                quantity: 1,
+                unit_units: 1200,
+            }],
+            currency_code: "USD".into(),
+            total_units: 1200,
+            shipping: address(),
+            transaction_id: "tx-other".into(),
+            created_at: platform::clock::now_rfc3339(),
+        };
+        *cart.race.lock().unwrap() = Some((checkout.store().clone(), placed));
+        let order = checkout
+            .place("u1", "k1", address(), CreditCard::default())
+            .await
+            .unwrap();
+        assert_eq!(order.id, "order-of-the-other-attempt");
+        assert!(
+            payments.charges.lock().unwrap().is_empty(),
+            "no second charge"
+        );
     }
 
     #[tokio::test]
