@@ -280,8 +280,9 @@ pub fn is_retryable(status: &Status) -> bool {
     status.code() == Code::Unavailable
 }
 
-/// Runs an idempotent call, retrying `UNAVAILABLE` up to `max_retries` times with a short backoff.
-/// Only for calls that are safe to repeat (reads, or writes with an idempotency key).
+/// Runs an idempotent call, retrying `UNAVAILABLE` up to `max_retries` times with exponential
+/// backoff and jitter (backon), so that callers retrying together do not hit a recovering backend
+/// in lockstep. Only for calls that are safe to repeat (reads, or writes with an idempotency key).
 ///
 /// Returns a boxed future: a concrete `Send` type keeps callers inside `#[tonic::async_trait]`
 /// clear of rustc's "Send is not general enough" limitation with generic client futures.
@@ -294,19 +295,21 @@ where
     F: FnMut() -> Fut + Send + 'a,
     Fut: Future<Output = Result<T, Status>> + Send + 'a,
 {
-    Box::pin(async move {
-        let mut attempt = 0;
-        loop {
-            match call().await {
-                Err(status) if attempt < max_retries && is_retryable(&status) => {
-                    attempt += 1;
-                    tracing::debug!(attempt, error = %status.message(), "retrying idempotent call");
-                    tokio::time::sleep(Duration::from_millis(50 * 2u64.pow(attempt))).await;
-                }
-                result => return result,
-            }
-        }
-    })
+    use backon::{ExponentialBuilder, Retryable};
+    let backoff = ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(100))
+        .with_max_delay(Duration::from_secs(1))
+        .with_max_times(max_retries as usize)
+        .with_jitter();
+    Box::pin(
+        (move || call())
+            .retry(backoff)
+            .sleep(tokio::time::sleep)
+            .when(is_retryable)
+            .notify(|status: &Status, after: Duration| {
+                tracing::debug!(error = %status.message(), ?after, "retrying idempotent call");
+            }),
+    )
 }
 
 /// Whether a backend (any of its replicas) answers its `grpc.health.v1` check as serving, within

@@ -93,8 +93,8 @@ check_rust() {
   [[ -z ${TEST_POSTGRES_URL:-} ]] || databases="SQLite and PostgreSQL"
   step "cargo test -p $NAME ($databases)"
   cargo test -p "$NAME"
-  step "cargo test -p shop --test manifests (every overlay, with $NAME, against the code)"
-  cargo test -p shop --test manifests
+  step "cargo test -p shop --test manifests --test configuration (every overlay and the docs, with $NAME, against the code)"
+  cargo test -p shop --test manifests --test configuration
   cd "$ROOT"
 }
 

@@ -591,6 +591,13 @@ fn wire_caller(plan: &mut Plan, s: &Service, caller: &Caller) -> anyhow::Result<
     let url = format!("http://{n}:{port}");
     let hint = "add the anchor comments (docs/new-service.md, \"Anchors\")";
 
+    if plan.exists("docs/configuration.md") {
+        let row = format!("| {c} | `{upper}_URL` | `http://127.0.0.1:{port}` | {n} backend |");
+        plan.edit("docs/configuration.md", "the caller's new variable", |t| {
+            per_service_row(t, &row)
+        })?;
+    }
+
     let config_rs = format!("{}/src/config.rs", caller.dir);
     let config = plan.current(&config_rs)?;
     ensure!(
@@ -757,6 +764,28 @@ fn root_manifest(text: &str, name: &str, root: &Path) -> anyhow::Result<String> 
         )?;
     lines.insert(at + 1, format!("{name}.workspace = true"));
     Ok(lines.join("\n") + "\n")
+}
+
+/// docs/configuration.md with `row` appended to the table of its "## Per service" section
+/// (tests/configuration.rs checks that every variable a binary reads is documented).
+fn per_service_row(text: &str, row: &str) -> anyhow::Result<String> {
+    let start = text.find("\n## Per service").ok_or_else(|| {
+        anyhow::anyhow!("docs/configuration.md has no \"## Per service\" section")
+    })?;
+    let mut lines: Vec<&str> = text.lines().collect();
+    let section = text[..start].lines().count() + 1;
+    let first = (section..lines.len())
+        .find(|&i| lines[i].starts_with('|'))
+        .ok_or_else(|| anyhow::anyhow!("no table under \"## Per service\""))?;
+    let end = (first..lines.len())
+        .find(|&i| !lines[i].starts_with('|'))
+        .unwrap_or(lines.len());
+    lines.insert(end, row);
+    let mut out = lines.join("\n");
+    if text.ends_with('\n') {
+        out.push('\n');
+    }
+    Ok(out)
 }
 
 /// The Jenkinsfile with the SERVICE axis of the image matrix listing `names`, in services.txt order.
