@@ -63,3 +63,25 @@ fn docs_configuration_documents_every_variable() {
         }
     }
 }
+
+#[test]
+fn docs_configuration_lists_every_binary_with_its_ports_from_the_service_list() {
+    let docs = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/configuration.md"
+    ))
+    .expect("docs/configuration.md");
+    for service in shop::services::listed().iter().filter(|s| s.serves()) {
+        let port = service.port.expect("a serving service has a port");
+        let row = docs
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{}`", service.name)))
+            .unwrap_or_else(|| panic!("docs/configuration.md has no row for {}", service.name));
+        assert!(
+            row.contains(&format!("`0.0.0.0:{port}`")) && row.contains("`0.0.0.0:9090`"),
+            "docs/configuration.md: the row of {} must give LISTEN_ADDR 0.0.0.0:{port} and \
+             ADMIN_ADDR 0.0.0.0:9090 (services.txt): {row}",
+            service.name
+        );
+    }
+}

@@ -470,6 +470,17 @@ fn edit_files(plan: &mut Plan, s: &Service, list: &str, rows: &[Row]) -> anyhow:
         "workspace dependency, dependency of `shop`",
         |t| root_manifest(t, n, &root),
     )?;
+    if plan.exists("docs/configuration.md") {
+        let row = format!(
+            "| `{n}` | gRPC `shop.{n}.v1.{}Service` | `0.0.0.0:{}` | `0.0.0.0:9090` |",
+            s.pascal, s.port
+        );
+        plan.edit(
+            "docs/configuration.md",
+            "its row in the table of ports",
+            |t| ports_row(t, &row),
+        )?;
+    }
     if plan.exists("Jenkinsfile") {
         let names: Vec<String> = parse_rows(&new_list)?.into_iter().map(|r| r.name).collect();
         plan.edit("Jenkinsfile", "the image matrix", |t| {
@@ -764,6 +775,22 @@ fn root_manifest(text: &str, name: &str, root: &Path) -> anyhow::Result<String> 
         )?;
     lines.insert(at + 1, format!("{name}.workspace = true"));
     Ok(lines.join("\n") + "\n")
+}
+
+/// docs/configuration.md with `row` after the last gRPC service of its table of binaries and ports
+/// (tests/configuration.rs checks that table against services.txt).
+fn ports_row(text: &str, row: &str) -> anyhow::Result<String> {
+    let mut lines: Vec<&str> = text.lines().collect();
+    let last = lines
+        .iter()
+        .rposition(|l| l.starts_with("| `") && l.contains("| gRPC `shop."))
+        .ok_or_else(|| anyhow::anyhow!("docs/configuration.md has no row of a gRPC service"))?;
+    lines.insert(last + 1, row);
+    let mut out = lines.join("\n");
+    if text.ends_with('\n') {
+        out.push('\n');
+    }
+    Ok(out)
 }
 
 /// docs/configuration.md with `row` appended to the table of its "## Per service" section
