@@ -3,6 +3,7 @@
 # load generator, then throughput, latency and every process's CPU time and peak memory.
 # Usage: scripts/bench.sh [users] [seconds]      (defaults: 16 users, 30 s, no think time)
 # The per-process figures are what k8s/base's resource requests and limits are sized from.
+# Linux only: it reads each process's CPU time and peak memory from /proc.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,7 +34,8 @@ start() {
   local env=(LISTEN_ADDR="127.0.0.1:$port" ADMIN_ADDR="127.0.0.1:$admin" DATA_DIR="$WORK" RUST_LOG=warn
     JWT_SECRET=benchmark-secret-benchmark-secret-0123)
   for callee in ${calls//,/ }; do
-    [[ $callee == - ]] || env+=("${callee^^}_URL=http://127.0.0.1:$(awk -v n="$callee" '$1 == n { print $3 }' services.txt)")
+    [[ $callee == - ]] && continue
+    env+=("$(echo "$callee" | tr '[:lower:]' '[:upper:]')_URL=http://127.0.0.1:$(awk -v n="$callee" '$1 == n { print $3 }' services.txt)")
   done
   env "${env[@]}" target/release/shop run "$name" &
   PIDS+=("$!")
