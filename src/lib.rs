@@ -6,7 +6,7 @@
 pub mod services;
 
 use anyhow::Context as _;
-use platform::{Shutdown, config, grpc_server::Listeners};
+use platform::{Shutdown, grpc_server::Listeners};
 use services::Listed;
 use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf};
 use tokio::{net::TcpListener, task::JoinHandle};
@@ -153,7 +153,7 @@ pub async fn start(options: ShopOptions) -> anyhow::Result<RunningShop> {
         let vars = variables(&service, &addresses, &options)?;
         let listeners = listeners.remove(&service.name).expect("bound above");
         let shutdown = Shutdown::new();
-        let future = config::with_overrides(vars, || (entry.start)(listeners, shutdown.clone()))
+        let future = (entry.start)(listeners, shutdown.clone(), &vars)
             .with_context(|| format!("configuring {}", service.name))?;
         servers.push(Server::spawn(entry.name, &shop, shutdown, future));
     }

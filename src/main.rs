@@ -14,12 +14,15 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run one service on its own, exactly as its container does (configured by environment
-    /// variables: see docs/configuration.md). `shop run catalog healthcheck` probes a running one.
+    /// variables: see docs/configuration.md). `shop run catalog healthcheck` probes a running one;
+    /// `shop run catalog --help` lists its variables.
+    #[command(disable_help_flag = true)]
     Run {
         /// A service of services.txt: catalog, cart, orders, payments, gateway.
         #[arg(value_parser = clap::builder::PossibleValuesParser::new(services::ENTRIES.iter().map(|e| e.name)))]
         service: String,
-        /// `healthcheck` to probe instead of serve.
+        /// `healthcheck` to probe instead of serve; `--help` lists its environment variables.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
     /// Start catalog, cart, orders, payments and the gateway; Ctrl-C stops them cleanly.
@@ -33,6 +36,10 @@ enum Command {
         /// Let the OS pick free ports instead of those of services.txt (used by tests).
         #[arg(long)]
         ephemeral_ports: bool,
+        /// Logs and traces of the whole process (each service's other settings come from the
+        /// same environment variables as its container).
+        #[command(flatten)]
+        telemetry: platform::telemetry::TelemetryConfig,
     },
 }
 
@@ -46,8 +53,9 @@ fn main() -> ExitCode {
             data_dir,
             host,
             ephemeral_ports,
+            telemetry,
         } => match tokio::runtime::Runtime::new() {
-            Ok(runtime) => runtime.block_on(up(data_dir, host, ephemeral_ports)),
+            Ok(runtime) => runtime.block_on(up(data_dir, host, ephemeral_ports, telemetry)),
             Err(e) => {
                 eprintln!("cannot start the async runtime: {e}");
                 ExitCode::FAILURE
@@ -56,8 +64,13 @@ fn main() -> ExitCode {
     }
 }
 
-async fn up(data_dir: PathBuf, host: std::net::IpAddr, ephemeral_ports: bool) -> ExitCode {
-    let _telemetry = match platform::telemetry::init("shop") {
+async fn up(
+    data_dir: PathBuf,
+    host: std::net::IpAddr,
+    ephemeral_ports: bool,
+    telemetry: platform::telemetry::TelemetryConfig,
+) -> ExitCode {
+    let _telemetry = match platform::telemetry::init("shop", &telemetry) {
         Ok(guard) => guard,
         Err(e) => {
             eprintln!("configuration error: {e}");

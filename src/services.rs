@@ -4,7 +4,7 @@
 
 use futures::future::BoxFuture;
 use platform::{Shutdown, binary::Probe, config::ConfigError, grpc_server::Listeners};
-use std::process::ExitCode;
+use std::{collections::BTreeMap, process::ExitCode};
 
 /// The text of services.txt.
 pub const SERVICES_TXT: &str = include_str!("../services.txt");
@@ -76,22 +76,24 @@ pub fn listed() -> Vec<Listed> {
 /// A started server, as `shop up` runs it.
 pub type Server = BoxFuture<'static, anyhow::Result<()>>;
 
+/// Settings `shop up` gives one service: variable name -> value, over the environment.
+pub type Overrides = BTreeMap<String, String>;
+
 /// A service this binary can start.
 pub struct Entry {
     pub name: &'static str,
-    /// `shop run NAME [healthcheck]`: exactly its own binary.
+    /// `shop run NAME [healthcheck] [--flags]`: exactly its own binary.
     pub run: fn(&[String]) -> ExitCode,
-    /// Loads its config (from the environment, with `shop up`'s overrides) and returns its server.
-    pub start: fn(Listeners, Shutdown) -> Result<Server, ConfigError>,
-    /// Every environment variable it reads (its crate's `config::ENV_VARS`).
-    pub env_vars: fn() -> Vec<&'static str>,
-    /// Loads its config from the environment and drops it: tests record the names it reads.
-    pub load_config: fn() -> Result<(), ConfigError>,
-    /// The variables it cannot start without (`config::REQUIRED_ENV_VARS`).
-    pub required: &'static [&'static str],
+    /// Loads its config (the environment, then `overrides`: variable name -> value) and returns
+    /// its server.
+    pub start: fn(Listeners, Shutdown, &Overrides) -> Result<Server, ConfigError>,
+    /// Every environment variable it reads, from its config's declaration.
+    pub env_vars: fn() -> Vec<String>,
+    /// The variables it cannot start without.
+    pub required: fn() -> Vec<String>,
     /// The full gRPC service name it reports to grpc.health.v1 once ready; `None`: it serves HTTP.
     pub grpc_service: Option<&'static str>,
-    /// Its LISTEN_ADDR port when none is given (`config::DEFAULT_PORT`).
+    /// Its LISTEN_ADDR port when none is given.
     pub default_port: u16,
 }
 
@@ -109,24 +111,18 @@ macro_rules! entry {
         Entry {
             name: stringify!($krate),
             run: |args| {
-                platform::binary::run_with_args(
-                    stringify!($krate),
-                    $probe,
-                    $krate::Config::from_env,
-                    $krate::serve,
-                    args,
-                )
+                platform::binary::run_with_args(stringify!($krate), $probe, $krate::serve, args)
             },
-            start: |listeners, shutdown| {
-                let config = $krate::Config::from_env()?;
+            start: |listeners, shutdown, overrides| {
+                let config: $krate::Config =
+                    platform::config::from_env(stringify!($krate), overrides)?;
                 let server: Server = Box::pin($krate::serve(listeners, config, shutdown));
                 Ok(server)
             },
-            env_vars: || $krate::config::ENV_VARS.to_vec(),
-            load_config: || $krate::Config::from_env().map(drop),
-            required: $krate::config::REQUIRED_ENV_VARS,
+            env_vars: platform::config::env_vars::<$krate::Config>,
+            required: platform::config::required_env_vars::<$krate::Config>,
             grpc_service: $grpc_service,
-            default_port: $krate::config::DEFAULT_PORT,
+            default_port: <$krate::Config as platform::binary::ServiceConfig>::DEFAULT_PORT,
         }
     };
 }
@@ -210,8 +206,8 @@ mod tests {
                 e.name
             );
             assert!(
-                (e.env_vars)().contains(&"LISTEN_ADDR"),
-                "{}: ENV_VARS",
+                (e.env_vars)().iter().any(|v| v == "LISTEN_ADDR"),
+                "{}: reads no LISTEN_ADDR",
                 e.name
             );
         }

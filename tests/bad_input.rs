@@ -213,23 +213,29 @@ async fn gateway_without_catalog(
     let admin = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", main.local_addr().unwrap());
     let admin_url = format!("http://{}", admin.local_addr().unwrap());
-    let config = gateway::Config {
-        server: platform::config::ServerConfig {
-            listen_addr: main.local_addr().unwrap(),
-            admin_addr: Some(admin.local_addr().unwrap()),
-            shutdown: Default::default(),
-        },
-        catalog_url: format!("http://{closed}"),
-        cart_url: format!("http://{}", shop.addresses.of("cart").0),
-        orders_url: format!("http://{}", shop.addresses.of("orders").0),
-        jwt_secret: "test-secret-test-secret-test-secret-0123".into(),
-        token_ttl: std::time::Duration::from_secs(60),
-        max_body_bytes: 65536,
-        client: platform::grpc_client::ClientConfig {
-            request_timeout: std::time::Duration::from_millis(500),
-            ..Default::default()
-        },
-    };
+    let setting = |name: &str, value: String| (name.to_owned(), value);
+    let config: gateway::Config = platform::config::from_env(
+        "gateway",
+        &[
+            setting("CATALOG_URL", format!("http://{closed}")),
+            setting(
+                "CART_URL",
+                format!("http://{}", shop.addresses.of("cart").0),
+            ),
+            setting(
+                "ORDERS_URL",
+                format!("http://{}", shop.addresses.of("orders").0),
+            ),
+            setting(
+                "JWT_SECRET",
+                "test-secret-test-secret-test-secret-0123".into(),
+            ),
+            setting("GRPC_REQUEST_TIMEOUT_MS", "500".into()),
+        ]
+        .into_iter()
+        .collect(),
+    )
+    .expect("the config loads");
     let shutdown = platform::Shutdown::new();
     let server = tokio::spawn(gateway::serve(
         platform::grpc_server::Listeners {

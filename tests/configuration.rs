@@ -1,48 +1,99 @@
-//! Each binary's configuration, declared once: the variables its code reads are exactly its
-//! `ENV_VARS` (which tests/manifests.rs checks the Kubernetes manifests against), and
-//! docs/configuration.md documents every one of them.
+//! Each binary's configuration is declared once, with clap's derive (one field per environment
+//! variable): the list of variables comes from that declaration (tests/manifests.rs checks the
+//! Kubernetes manifests against it), `--help` shows each one, and docs/configuration.md documents
+//! every one of them.
 
-use std::collections::{BTreeMap, BTreeSet};
-
-/// Read outside `Config::from_env`: by `platform::telemetry::init` (before the config, so that a
-/// config error is logged) and by `platform::db::connect` (the pool size).
-const READ_ELSEWHERE: &[&str] = &[
-    "RUST_LOG",
-    "LOG_FORMAT",
-    "OTEL_EXPORTER_OTLP_ENDPOINT",
-    "OTEL_SERVICE_NAME",
-    "DATABASE_MAX_CONNECTIONS",
-];
+/// `shop run NAME ARGS...` with `env` added to a clean environment: exactly the service's binary.
+fn run(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_shop"))
+        .arg("run")
+        .args(args)
+        .env_clear()
+        .envs(env.iter().copied())
+        .output()
+        .expect("the shop binary runs")
+}
 
 #[test]
-fn every_binary_reads_exactly_the_variables_it_declares() {
+fn every_binary_documents_each_variable_it_reads_in_its_help() {
     for entry in shop::services::ENTRIES {
-        let declared: BTreeSet<String> =
-            (entry.env_vars)().into_iter().map(str::to_owned).collect();
-        // Required variables get a value, so that loading reads everything after them too.
-        let required: BTreeMap<String, String> = entry
-            .required
-            .iter()
-            .map(|name| (name.to_string(), "x".repeat(64)))
-            .collect();
-        let (loaded, read) = platform::config::reads(|| {
-            platform::config::with_overrides(required, entry.load_config)
-        });
-        loaded.unwrap_or_else(|e| panic!("{}: the default config does not load: {e}", entry.name));
-        for name in &read {
+        let out = run(&[entry.name, "--help"], &[]);
+        assert!(out.status.success(), "{} --help: {out:?}", entry.name);
+        // clap wraps long lines: compare with every run of whitespace as one space.
+        let help = String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let vars = (entry.env_vars)();
+        for name in [
+            "LISTEN_ADDR",
+            "ADMIN_ADDR",
+            "LOG_FORMAT",
+            "SHUTDOWN_DRAIN_SECONDS",
+        ] {
             assert!(
-                declared.contains(name),
-                "{}: reads {name}, which its config::ENV_VARS does not declare",
+                vars.iter().any(|v| v == name),
+                "{}: {name} is not read",
                 entry.name
             );
         }
-        for name in &declared {
+        for name in &vars {
             assert!(
-                read.contains(name) || READ_ELSEWHERE.contains(&name.as_str()),
-                "{}: declares {name} in config::ENV_VARS, but its config never reads it",
+                help.contains(&format!("[env: {name}")),
+                "{} --help does not show {name}:\n{help}",
                 entry.name
             );
         }
+    }
+}
+
+#[test]
+fn a_bad_or_missing_variable_stops_the_binary_with_a_message_naming_it() {
+    let out = run(&["payments"], &[("PAYMENTS_FAILURE_RATE", "2")]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "environment variable PAYMENTS_FAILURE_RATE=\"2\" is invalid: must be a number between 0 and 1"
+        ),
+        "{stderr}"
+    );
+
+    let out = run(&["gateway"], &[]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("environment variable JWT_SECRET is required but not set"),
+        "{out:?}"
+    );
+    // A secret that is too short is refused without being printed.
+    let out = run(&["gateway"], &[("JWT_SECRET", "hunter2")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        stderr.contains("JWT_SECRET=\"(hidden)\" is invalid: must be at least 32 bytes")
+            && !stderr.contains("hunter2"),
+        "{stderr}"
+    );
+
+    let out = run(&["cart"], &[("CATALOG_URL", "catalog:50051")]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("environment variable CATALOG_URL=\"catalog:50051\" is invalid"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn only_the_gateway_requires_a_variable() {
+    for entry in shop::services::ENTRIES {
+        let expected: &[&str] = if entry.name == "gateway" {
+            &["JWT_SECRET"]
+        } else {
+            &[]
+        };
+        assert_eq!((entry.required)(), expected, "{}", entry.name);
     }
 }
 

@@ -197,18 +197,17 @@ async fn payments_fault_injection_fails_charges_when_asked() {
         admin: Some(platform::testing::loopback_listener().await),
     };
     let addr = listeners.main.local_addr().unwrap();
-    let config = payments::Config {
-        server: platform::config::ServerConfig {
-            listen_addr: addr,
-            admin_addr: None,
-            shutdown: Default::default(),
-        },
-        database_url: db.url.clone(),
-        faults: payments::domain::Faults {
-            failure_rate: 1.0,
-            added_latency: Duration::ZERO,
-        },
-    };
+    let config: payments::Config = platform::config::from_env(
+        "payments",
+        &[
+            ("DATABASE_URL", db.url.as_str()),
+            ("PAYMENTS_FAILURE_RATE", "1"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect(),
+    )
+    .expect("the config loads");
     let shutdown = platform::Shutdown::new();
     let server = tokio::spawn(payments::serve(listeners, config, shutdown.clone()));
 

@@ -58,7 +58,7 @@ fn binary(service: &str) -> Binary {
     });
     Binary {
         env_vars: strings((entry.env_vars)()),
-        required: strings(entry.required),
+        required: (entry.required)(),
         grpc_service: entry.grpc_service,
         default_port: i32::from(entry.default_port),
     }
@@ -1852,4 +1852,59 @@ fn compose_runs_every_listed_service_wired_as_the_list_says() {
             );
         }
     }
+}
+
+/// The network-policies README's table of flows and the docs agree with services.txt: the rows
+/// that name only services are exactly one per caller (its callees and their ports) and the owners
+/// of a database -> postgres, in the list's order (the generator rewrites the same rows).
+#[test]
+fn the_documented_flows_are_those_of_the_service_list() {
+    let list = shop::services::listed();
+    let serving: Vec<&shop::services::Listed> = list.iter().filter(|s| s.serves()).collect();
+    let port = |name: &str| {
+        list.iter()
+            .find(|s| s.name == name)
+            .and_then(|s| s.port)
+            .unwrap_or_else(|| panic!("{name} has no port"))
+            .to_string()
+    };
+    let mut expected: Vec<String> = serving
+        .iter()
+        .filter(|s| !s.calls.is_empty())
+        .map(|s| {
+            let ports: Vec<String> = s.calls.iter().map(|c| port(c)).collect();
+            format!(
+                "| {} | {} | {} |",
+                s.name,
+                s.calls.join(", "),
+                ports.join(", ")
+            )
+        })
+        .collect();
+    let owners: Vec<&str> = serving
+        .iter()
+        .filter(|s| s.database)
+        .map(|s| s.name.as_str())
+        .collect();
+    expected.push(format!("| {} | postgres | 5432 |", owners.join(", ")));
+
+    let readme = std::fs::read_to_string(root().join("k8s/components/network-policies/README.md"))
+        .expect("the network-policies README");
+    let names_only_services = |cell: &str| {
+        cell.split(", ")
+            .all(|n| serving.iter().any(|s| s.name == n.trim()))
+    };
+    let documented: Vec<String> = readme
+        .lines()
+        .filter(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            cells.len() == 5 && names_only_services(cells[1])
+        })
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        documented, expected,
+        "k8s/components/network-policies/README.md: the flows between services must be those of \
+         services.txt"
+    );
 }

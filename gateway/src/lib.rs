@@ -61,7 +61,7 @@ impl AppState {
         let tokens =
             auth::Tokens::new(config.jwt_secret.as_bytes(), config.token_ttl).map_err(|e| {
                 platform::ConfigError::Invalid {
-                    name: "JWT_SECRET",
+                    name: "JWT_SECRET".into(),
                     value: "(hidden)".into(),
                     reason: e.to_string(),
                 }

@@ -1,10 +1,5 @@
 use platform::binary::{Probe, run};
 
 fn main() -> std::process::ExitCode {
-    run(
-        "gateway",
-        Probe::Http,
-        gateway::Config::from_env,
-        gateway::serve,
-    )
+    run("gateway", Probe::Http, gateway::serve)
 }

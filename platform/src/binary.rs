@@ -3,18 +3,28 @@
 
 use crate::{
     admin,
-    config::{ConfigError, ServerConfig},
+    config::{ServerArgs, ServerConfig},
     grpc_client::is_replica_serving,
     grpc_server::Listeners,
     shutdown::Shutdown,
     telemetry,
 };
-use std::{net::SocketAddr, process::ExitCode};
+use clap::error::ErrorKind;
+use std::{collections::BTreeMap, net::SocketAddr, process::ExitCode};
 use tokio::net::TcpListener;
 
-/// A service's configuration exposes where it listens.
-pub trait ServiceConfig: Send + 'static {
-    fn server(&self) -> &ServerConfig;
+/// A service's configuration: declared with clap's derive (each field one environment variable),
+/// with the settings every server shares flattened in.
+pub trait ServiceConfig: clap::Parser + Send + 'static {
+    /// The main port when `LISTEN_ADDR` is unset.
+    const DEFAULT_PORT: u16;
+
+    fn server_args(&self) -> &ServerArgs;
+
+    /// Where it listens and how it stops.
+    fn server(&self) -> ServerConfig {
+        self.server_args().resolve(Self::DEFAULT_PORT)
+    }
 }
 
 /// How `healthcheck` probes a running binary.
@@ -26,27 +36,22 @@ pub enum Probe {
     Http,
 }
 
-/// Runs a service binary: `NAME` serves, `NAME healthcheck` probes a running one.
-pub fn run<C, F, Fut>(
-    name: &'static str,
-    probe: Probe,
-    load: fn() -> Result<C, ConfigError>,
-    serve: F,
-) -> ExitCode
+/// Runs a service binary: `NAME` serves, `NAME healthcheck` probes a running one, `NAME --help`
+/// lists every environment variable it reads, with its default.
+pub fn run<C, F, Fut>(name: &'static str, probe: Probe, serve: F) -> ExitCode
 where
     C: ServiceConfig,
     F: FnOnce(Listeners, C, Shutdown) -> Fut,
     Fut: Future<Output = anyhow::Result<()>>,
 {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    run_with_args(name, probe, load, serve, &args)
+    run_with_args(name, probe, serve, &args)
 }
 
-/// [`run`] with the arguments given (`[]` or `["healthcheck"]`), for tools that embed a service.
+/// [`run`] with the arguments given (without the program name), for tools that embed a service.
 pub fn run_with_args<C, F, Fut>(
     name: &'static str,
     probe: Probe,
-    load: fn() -> Result<C, ConfigError>,
     serve: F,
     args: &[String],
 ) -> ExitCode
@@ -55,6 +60,27 @@ where
     F: FnOnce(Listeners, C, Shutdown) -> Fut,
     Fut: Future<Output = anyhow::Result<()>>,
 {
+    let (healthcheck, flags) = match args.split_first() {
+        Some((first, rest)) if first == "healthcheck" => (true, rest),
+        _ => (false, args),
+    };
+    let argv: Vec<String> = std::iter::once(name.to_owned())
+        .chain(flags.iter().cloned())
+        .collect();
+    let config = match crate::config::load::<C>(&argv, &BTreeMap::new()) {
+        Ok(config) => config,
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!(
+                "{name}: configuration error: {}",
+                crate::config::explain::<C>(&e)
+            );
+            return ExitCode::from(2);
+        }
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -62,48 +88,27 @@ where
             return ExitCode::FAILURE;
         }
     };
-    match args
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .as_slice()
-    {
-        [] => runtime.block_on(serve_main(name, load, serve)),
-        ["healthcheck"] => runtime.block_on(healthcheck(name, probe, load)),
-        _ => {
-            eprintln!(
-                "usage: {name} [healthcheck]\n\nConfigured by environment variables: see docs/configuration.md"
-            );
-            ExitCode::from(2)
-        }
+    if healthcheck {
+        runtime.block_on(self::healthcheck(name, probe, &config))
+    } else {
+        runtime.block_on(serve_main(name, config, serve))
     }
 }
 
-async fn serve_main<C, F, Fut>(
-    name: &'static str,
-    load: fn() -> Result<C, ConfigError>,
-    serve: F,
-) -> ExitCode
+async fn serve_main<C, F, Fut>(name: &'static str, config: C, serve: F) -> ExitCode
 where
     C: ServiceConfig,
     F: FnOnce(Listeners, C, Shutdown) -> Fut,
     Fut: Future<Output = anyhow::Result<()>>,
 {
-    let _telemetry = match telemetry::init(name) {
+    let _telemetry = match telemetry::init(name, &config.server_args().telemetry) {
         Ok(guard) => guard,
         Err(e) => {
             eprintln!("{name}: configuration error: {e}");
             return ExitCode::from(2);
         }
     };
-    let config = match load() {
-        Ok(config) => config,
-        Err(e) => {
-            tracing::error!("configuration error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let listeners = match bind(config.server()).await {
+    let listeners = match bind(&config.server()).await {
         Ok(listeners) => listeners,
         Err(e) => {
             tracing::error!("cannot listen: {e:#}");
@@ -138,18 +143,7 @@ pub async fn bind(server: &ServerConfig) -> anyhow::Result<Listeners> {
     Ok(Listeners { main, admin })
 }
 
-async fn healthcheck<C: ServiceConfig>(
-    name: &str,
-    probe: Probe,
-    load: fn() -> Result<C, ConfigError>,
-) -> ExitCode {
-    let config = match load() {
-        Ok(config) => config,
-        Err(e) => {
-            eprintln!("{name}: configuration error: {e}");
-            return ExitCode::from(2);
-        }
-    };
+async fn healthcheck<C: ServiceConfig>(name: &str, probe: Probe, config: &C) -> ExitCode {
     let server = config.server();
     let target = match probe {
         Probe::Grpc => loopback(server.listen_addr),

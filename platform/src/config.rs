@@ -1,152 +1,166 @@
-//! Configuration from environment variables (12-factor), with defaults and errors that name the
-//! variable. Each service lists every variable it reads in `ENV_VARS`, so the Kubernetes manifests
-//! can be checked against the code.
+//! Configuration from environment variables (12-factor), declared once per binary with clap's
+//! derive: every setting is one field, `#[arg(long, env = "NAME")]`, with its default and its
+//! check. So `NAME --help` lists every variable with its default, [`env_vars`] gives the list the
+//! Kubernetes manifests and docs/configuration.md are checked against, and a bad value is an error
+//! that names the variable.
 
 use crate::shutdown::ShutdownPolicy;
-use std::{
-    cell::RefCell,
-    collections::{BTreeMap, BTreeSet},
-    fmt::Display,
-    net::SocketAddr,
-    str::FromStr,
+use clap::{
+    CommandFactory, Parser,
+    error::{ContextKind, ContextValue, ErrorKind},
 };
+use std::{collections::BTreeMap, net::SocketAddr, time::Duration};
 
 /// A bad or missing setting; the message names the variable.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("environment variable {name} is required but not set")]
-    Missing { name: &'static str },
+    Missing { name: String },
     #[error("environment variable {name}={value:?} is invalid: {reason}")]
     Invalid {
-        name: &'static str,
+        name: String,
         value: String,
         reason: String,
     },
+    /// A command-line mistake (an unknown flag); the text is clap's, with the usage.
+    #[error("{0}")]
+    Usage(String),
 }
 
-thread_local! {
-    /// Variables that take precedence over the process environment while a config loads.
-    static OVERRIDES: RefCell<BTreeMap<String, String>> = const { RefCell::new(BTreeMap::new()) };
-    /// The names read while [`reads`] runs.
-    static READS: RefCell<Option<BTreeSet<String>>> = const { RefCell::new(None) };
-}
-
-/// Runs `load` and returns every variable name it read: how tests check that a binary's declared
-/// `ENV_VARS` (which the manifests and docs are checked against) are exactly what its code reads.
-pub fn reads<T>(load: impl FnOnce() -> T) -> (T, BTreeSet<String>) {
-    READS.with(|r| r.replace(Some(BTreeSet::new())));
-    let result = load();
-    let names = READS.with(|r| r.replace(None)).unwrap_or_default();
-    (result, names)
-}
-
-/// Runs `load` (a config's `from_env`) with `vars` taking precedence over the process environment:
-/// how the all-in-one `shop up` gives each service its own addresses and database while every
-/// other setting reads the environment exactly as the service's container does.
-pub fn with_overrides<T>(vars: BTreeMap<String, String>, load: impl FnOnce() -> T) -> T {
-    let previous = OVERRIDES.with(|o| o.replace(vars));
-    let result = load();
-    OVERRIDES.with(|o| o.replace(previous));
-    result
-}
-
-/// The raw value of a variable: an override, or the process environment.
-fn raw(name: &str) -> Option<String> {
-    READS.with(|r| {
-        if let Some(names) = r.borrow_mut().as_mut() {
-            names.insert(name.to_owned());
+/// Loads config `C` from the process environment and the command line `args` (the program name
+/// first), with `overrides` (variable name -> value) taking precedence over both: how the
+/// all-in-one `shop up` gives each service its own addresses and database while every other
+/// setting reads the environment exactly as the service's container does. An override for a
+/// variable that `C` does not read is ignored.
+pub fn load<C: Parser>(
+    args: &[String],
+    overrides: &BTreeMap<String, String>,
+) -> Result<C, clap::Error> {
+    let command = C::command();
+    let mut argv = args.to_vec();
+    for arg in command.get_arguments() {
+        let (Some(env), Some(long)) = (arg.get_env(), arg.get_long()) else {
+            continue;
+        };
+        if let Some(value) = env.to_str().and_then(|name| overrides.get(name)) {
+            argv.push(format!("--{long}={value}"));
         }
+    }
+    C::try_parse_from(argv)
+}
+
+/// [`load`] from the environment alone (no command-line flags), as a service's container runs it;
+/// errors become [`ConfigError`]s naming the variable.
+pub fn from_env<C: Parser>(
+    name: &str,
+    overrides: &BTreeMap<String, String>,
+) -> Result<C, ConfigError> {
+    load::<C>(&[name.to_owned()], overrides).map_err(|e| explain::<C>(&e))
+}
+
+/// Every environment variable config `C` reads, in declaration order.
+pub fn env_vars<C: CommandFactory>() -> Vec<String> {
+    C::command()
+        .get_arguments()
+        .filter_map(|a| a.get_env())
+        .filter_map(|e| e.to_str().map(str::to_owned))
+        .collect()
+}
+
+/// The variables config `C` cannot load without.
+pub fn required_env_vars<C: CommandFactory>() -> Vec<String> {
+    C::command()
+        .get_arguments()
+        .filter(|a| a.is_required_set())
+        .filter_map(|a| a.get_env())
+        .filter_map(|e| e.to_str().map(str::to_owned))
+        .collect()
+}
+
+/// Turns clap's error into one that names the environment variable (rather than the flag) and
+/// never prints a value marked `hide_env_values` (a secret).
+pub fn explain<C: CommandFactory>(error: &clap::Error) -> ConfigError {
+    let command = C::command();
+    let flags: Vec<String> = match error.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(s)) => vec![s.clone()],
+        Some(ContextValue::Strings(v)) => v.clone(),
+        _ => Vec::new(),
+    };
+    // "--listen-addr <LISTEN_ADDR>" -> the argument whose long name is listen-addr.
+    let arg = flags.first().and_then(|flag| {
+        let long = flag.split_whitespace().next()?.trim_start_matches("--");
+        command.get_arguments().find(|a| a.get_long() == Some(long))
     });
-    OVERRIDES
-        .with(|o| o.borrow().get(name).cloned())
-        .or_else(|| std::env::var(name).ok())
-}
-
-/// Reads `name`, parsing it as `T`; `None` when unset or empty.
-pub fn optional<T>(name: &'static str) -> Result<Option<T>, ConfigError>
-where
-    T: FromStr,
-    T::Err: Display,
-{
-    match raw(name) {
-        Some(value) if !value.trim().is_empty() => {
-            value
-                .trim()
-                .parse()
-                .map(Some)
-                .map_err(|e: T::Err| ConfigError::Invalid {
-                    name,
-                    value,
-                    reason: e.to_string(),
-                })
+    let Some(arg) = arg else {
+        return ConfigError::Usage(error.render().to_string());
+    };
+    let name = arg
+        .get_env()
+        .and_then(|e| e.to_str())
+        .unwrap_or_else(|| arg.get_id().as_str())
+        .to_owned();
+    match error.kind() {
+        ErrorKind::MissingRequiredArgument => ConfigError::Missing { name },
+        _ => {
+            let value = match error.get(ContextKind::InvalidValue) {
+                _ if arg.is_hide_env_values_set() => "(hidden)".to_owned(),
+                Some(ContextValue::String(v)) => v.clone(),
+                _ => String::new(),
+            };
+            let reason = match (
+                std::error::Error::source(error),
+                error.get(ContextKind::ValidValue),
+            ) {
+                (Some(source), _) => source.to_string(),
+                (None, Some(ContextValue::Strings(valid))) => {
+                    format!("must be one of: {}", valid.join(", "))
+                }
+                _ => error.kind().as_str().unwrap_or("invalid").to_owned(),
+            };
+            ConfigError::Invalid {
+                name,
+                value,
+                reason,
+            }
         }
-        _ => Ok(None),
     }
 }
 
-/// Reads `name`, or `default` when unset.
-pub fn or_default<T>(name: &'static str, default: T) -> Result<T, ConfigError>
-where
-    T: FromStr,
-    T::Err: Display,
-{
-    Ok(optional(name)?.unwrap_or(default))
+/// Where a server listens and how it stops: the settings every server binary shares, flattened
+/// into its config.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServerArgs {
+    /// Main listener [default: 0.0.0.0 and the service's port, see docs/configuration.md].
+    #[arg(long, env = "LISTEN_ADDR", value_name = "ADDR")]
+    pub listen_addr: Option<SocketAddr>,
+    /// The /healthz /readyz /metrics listener.
+    #[arg(
+        long,
+        env = "ADMIN_ADDR",
+        value_name = "ADDR",
+        default_value = "0.0.0.0:9090"
+    )]
+    pub admin_addr: SocketAddr,
+    #[command(flatten)]
+    pub shutdown: ShutdownPolicy,
+    #[command(flatten)]
+    pub telemetry: crate::telemetry::TelemetryConfig,
 }
 
-/// Reads `name`, which must be set.
-pub fn required<T>(name: &'static str) -> Result<T, ConfigError>
-where
-    T: FromStr,
-    T::Err: Display,
-{
-    optional(name)?.ok_or(ConfigError::Missing { name })
-}
-
-/// Checks a parsed value against a rule, turning a failure into an error naming the variable.
-pub fn check<T: Display>(
-    name: &'static str,
-    value: T,
-    rule: impl FnOnce(&T) -> bool,
-    reason: &str,
-) -> Result<T, ConfigError> {
-    if rule(&value) {
-        Ok(value)
-    } else {
-        Err(ConfigError::Invalid {
-            name,
-            value: value.to_string(),
-            reason: reason.to_owned(),
-        })
+impl ServerArgs {
+    /// The listeners, with `default_port` when `LISTEN_ADDR` is unset.
+    pub fn resolve(&self, default_port: u16) -> ServerConfig {
+        ServerConfig {
+            listen_addr: self
+                .listen_addr
+                .unwrap_or(SocketAddr::from(([0, 0, 0, 0], default_port))),
+            admin_addr: Some(self.admin_addr),
+            shutdown: self.shutdown,
+        }
     }
 }
 
-/// Variables read by every binary (telemetry and shutdown).
-pub const COMMON_ENV_VARS: &[&str] = &[
-    "RUST_LOG",
-    "LOG_FORMAT",
-    "OTEL_EXPORTER_OTLP_ENDPOINT",
-    "OTEL_SERVICE_NAME",
-    "LISTEN_ADDR",
-    "SHUTDOWN_DELAY_SECONDS",
-    "SHUTDOWN_DRAIN_SECONDS",
-    "GRACEFUL_SHUTDOWN",
-];
-
-/// Variables of a server: the common ones plus the admin listener.
-pub const SERVER_ENV_VARS: &[&str] = &["ADMIN_ADDR"];
-
-/// Variables of a service with a database.
-pub const DATABASE_ENV_VARS: &[&str] = &["DATABASE_URL", "DATA_DIR", "DATABASE_MAX_CONNECTIONS"];
-
-/// Variables of a binary that calls other services over gRPC.
-pub const GRPC_CLIENT_ENV_VARS: &[&str] = &[
-    "GRPC_CONNECT_TIMEOUT_MS",
-    "GRPC_REQUEST_TIMEOUT_MS",
-    "GRPC_MAX_RETRIES",
-    "GRPC_DISCOVERY_INTERVAL_MS",
-];
-
-/// Where a binary listens and how it shuts down.
+/// Where a binary listens and how it shuts down, resolved.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     pub listen_addr: SocketAddr,
@@ -155,71 +169,179 @@ pub struct ServerConfig {
     pub shutdown: ShutdownPolicy,
 }
 
-impl ServerConfig {
-    /// `LISTEN_ADDR` (default `0.0.0.0:default_port`) and `ADMIN_ADDR` (default `0.0.0.0:9090`).
-    pub fn from_env(default_port: u16) -> Result<Self, ConfigError> {
-        Ok(Self {
-            listen_addr: or_default(
-                "LISTEN_ADDR",
-                SocketAddr::from(([0, 0, 0, 0], default_port)),
-            )?,
-            admin_addr: Some(or_default(
-                "ADMIN_ADDR",
-                SocketAddr::from(([0, 0, 0, 0], DEFAULT_ADMIN_PORT)),
-            )?),
-            shutdown: ShutdownPolicy::from_env()?,
-        })
-    }
-}
-
 /// The admin port of every binary in a container (each pod has its own network namespace).
 pub const DEFAULT_ADMIN_PORT: u16 = 9090;
 
-/// The database of one service: `DATABASE_URL`, or a SQLite file named after the service in
-/// `DATA_DIR`.
-pub fn database_url_from_env(service: &str) -> Result<String, ConfigError> {
-    if let Some(url) = optional::<String>("DATABASE_URL")? {
-        return Ok(url);
-    }
-    let dir: String = or_default("DATA_DIR", "data".to_owned())?;
-    Ok(format!("sqlite://{dir}/{service}.db"))
-}
+/// Value parsers for `#[arg(value_parser = ...)]`: each says what a valid value is.
+pub mod parse {
+    use super::*;
 
-/// Joins the variable lists of the parts a binary is made of.
-pub fn env_vars(parts: &[&[&'static str]]) -> Vec<&'static str> {
-    parts.iter().flat_map(|p| p.iter().copied()).collect()
+    /// A whole number of milliseconds.
+    pub fn millis(s: &str) -> Result<Duration, String> {
+        s.trim()
+            .parse::<u64>()
+            .map(Duration::from_millis)
+            .map_err(|_| "must be a whole number of milliseconds".to_owned())
+    }
+
+    /// A number of seconds, fractions allowed, not negative.
+    pub fn seconds(s: &str) -> Result<Duration, String> {
+        match s.trim().parse::<f64>() {
+            Ok(v) if v.is_finite() && v >= 0.0 => Ok(Duration::from_secs_f64(v)),
+            _ => Err("must be a number of seconds, 0 or more".to_owned()),
+        }
+    }
+
+    /// A whole number of seconds above 0.
+    pub fn positive_seconds(s: &str) -> Result<Duration, String> {
+        match s.trim().parse::<u64>() {
+            Ok(v) if v > 0 => Ok(Duration::from_secs(v)),
+            _ => Err("must be a whole number of seconds above 0".to_owned()),
+        }
+    }
+
+    /// A probability, from 0 to 1.
+    pub fn fraction(s: &str) -> Result<f64, String> {
+        match s.trim().parse::<f64>() {
+            Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+            _ => Err("must be a number between 0 and 1".to_owned()),
+        }
+    }
+
+    /// `true` or `false`.
+    pub fn boolean(s: &str) -> Result<bool, String> {
+        s.trim()
+            .parse()
+            .map_err(|_| "must be true or false".to_owned())
+    }
+
+    /// A count from `min` to `max`.
+    pub fn count(s: &str, min: u64, max: u64) -> Result<u64, String> {
+        match s.trim().parse::<u64>() {
+            Ok(v) if (min..=max).contains(&v) => Ok(v),
+            _ => Err(format!("must be a whole number from {min} to {max}")),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// A config like a service's: a server, a required secret, a checked number.
+    #[derive(Debug, clap::Parser)]
+    struct Example {
+        #[command(flatten)]
+        server: ServerArgs,
+        #[arg(long, env = "SHOP_TEST_SECRET", hide_env_values = true, value_parser = |s: &str| {
+            if s.len() >= 8 { Ok(s.to_owned()) } else { Err("too short".to_owned()) }
+        })]
+        secret: String,
+        #[arg(long, env = "SHOP_TEST_RATE", default_value = "0", value_parser = parse::fraction)]
+        rate: f64,
+    }
+
+    fn overrides(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
     #[test]
-    fn check_names_the_variable_and_the_reason() {
-        let err = check(
-            "PAYMENTS_FAILURE_RATE",
-            1.5,
-            |r| (0.0..=1.0).contains(r),
-            "must be in 0..=1",
+    fn overrides_set_variables_and_defaults_fill_the_rest() {
+        let c: Example = from_env(
+            "example",
+            &overrides(&[
+                ("SHOP_TEST_SECRET", "long enough"),
+                ("LISTEN_ADDR", "127.0.0.1:7"),
+            ]),
         )
-        .unwrap_err();
+        .unwrap();
+        assert_eq!(c.secret, "long enough");
+        assert_eq!(c.rate, 0.0);
+        let server = c.server.resolve(50051);
+        assert_eq!(server.listen_addr, "127.0.0.1:7".parse().unwrap());
+        assert_eq!(server.admin_addr, Some("0.0.0.0:9090".parse().unwrap()));
+        let c: Example = from_env(
+            "example",
+            &overrides(&[("SHOP_TEST_SECRET", "long enough")]),
+        )
+        .unwrap();
         assert_eq!(
-            err.to_string(),
-            "environment variable PAYMENTS_FAILURE_RATE=\"1.5\" is invalid: must be in 0..=1"
+            c.server.resolve(50051).listen_addr,
+            "0.0.0.0:50051".parse().unwrap()
         );
     }
 
     #[test]
-    fn overrides_take_precedence_while_loading_only() {
-        let vars = BTreeMap::from([("SHOP_TEST_OVERRIDDEN".to_owned(), "7".to_owned())]);
-        let inside = with_overrides(vars, || required::<u32>("SHOP_TEST_OVERRIDDEN"));
-        assert_eq!(inside.unwrap(), 7);
-        assert!(optional::<u32>("SHOP_TEST_OVERRIDDEN").unwrap().is_none());
+    fn an_invalid_value_names_the_variable_and_the_reason() {
+        let err = from_env::<Example>(
+            "example",
+            &overrides(&[
+                ("SHOP_TEST_SECRET", "long enough"),
+                ("SHOP_TEST_RATE", "1.5"),
+            ]),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "environment variable SHOP_TEST_RATE=\"1.5\" is invalid: must be a number between 0 and 1"
+        );
+        let err = from_env::<Example>(
+            "example",
+            &overrides(&[
+                ("SHOP_TEST_SECRET", "long enough"),
+                ("LISTEN_ADDR", "nowhere"),
+            ]),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("environment variable LISTEN_ADDR=\"nowhere\" is invalid:"),
+            "{err}"
+        );
     }
 
     #[test]
-    fn missing_required_variable_is_named() {
-        let err = required::<String>("SHOP_TEST_SURELY_UNSET_VARIABLE").unwrap_err();
-        assert!(err.to_string().contains("SHOP_TEST_SURELY_UNSET_VARIABLE"));
+    fn a_secret_is_never_printed_and_a_missing_one_is_named() {
+        let err = from_env::<Example>("example", &overrides(&[("SHOP_TEST_SECRET", "short")]))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "environment variable SHOP_TEST_SECRET=\"(hidden)\" is invalid: too short"
+        );
+        let err = from_env::<Example>("example", &BTreeMap::new()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "environment variable SHOP_TEST_SECRET is required but not set"
+        );
+    }
+
+    #[test]
+    fn the_variables_and_the_required_ones_come_from_the_declaration() {
+        let vars = env_vars::<Example>();
+        for name in [
+            "LISTEN_ADDR",
+            "ADMIN_ADDR",
+            "SHUTDOWN_DELAY_SECONDS",
+            "LOG_FORMAT",
+            "SHOP_TEST_SECRET",
+            "SHOP_TEST_RATE",
+        ] {
+            assert!(
+                vars.iter().any(|v| v == name),
+                "{name} missing from {vars:?}"
+            );
+        }
+        assert_eq!(required_env_vars::<Example>(), ["SHOP_TEST_SECRET"]);
+    }
+
+    #[test]
+    fn an_unknown_flag_is_a_usage_error() {
+        let err = load::<Example>(&["example".into(), "--nope".into()], &BTreeMap::new())
+            .map_err(|e| explain::<Example>(&e))
+            .unwrap_err();
+        assert!(matches!(err, ConfigError::Usage(_)), "{err:?}");
     }
 }

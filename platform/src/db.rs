@@ -19,17 +19,62 @@ const CONNECT_PATIENCE: Duration = Duration::from_secs(60);
 /// overlays). SQLite has one writer at a time; more connections only queue on its lock.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 4;
 
-/// Connects to `url` and applies the service's migrations.
+/// The database settings of a service that owns one.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DatabaseConfig {
+    /// `postgres://user:password@host/db` or `sqlite://path` [default: a SQLite file named after
+    /// the service in DATA_DIR].
+    #[arg(
+        long = "database-url",
+        env = "DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub url: Option<String>,
+    /// Directory of the default SQLite file.
+    #[arg(
+        long = "data-dir",
+        env = "DATA_DIR",
+        value_name = "DIR",
+        default_value = "data"
+    )]
+    pub data_dir: String,
+    /// Largest connection pool of this process: replicas x this, summed over the services, must
+    /// fit in PostgreSQL's max_connections.
+    #[arg(long = "database-max-connections", env = "DATABASE_MAX_CONNECTIONS", value_name = "N",
+          default_value_t = DEFAULT_MAX_CONNECTIONS, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub max_connections: u32,
+}
+
+impl DatabaseConfig {
+    /// `DATABASE_URL`, or the SQLite file `DATA_DIR/SERVICE.db`.
+    pub fn url(&self, service: &str) -> String {
+        match self.url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+            Some(url) => url.to_owned(),
+            None => format!("sqlite://{}/{service}.db", self.data_dir),
+        }
+    }
+
+    /// Connects to the database of `service` and applies its migrations.
+    pub async fn connect(&self, service: &str, migrator: &Migrator) -> anyhow::Result<AnyPool> {
+        connect_with(&self.url(service), self.max_connections, migrator).await
+    }
+}
+
+/// Connects to `url` with the default pool size and applies the migrations (tests).
 pub async fn connect(url: &str, migrator: &Migrator) -> anyhow::Result<AnyPool> {
+    connect_with(url, DEFAULT_MAX_CONNECTIONS, migrator).await
+}
+
+/// Connects to `url` with a pool of at most `max_connections` and applies the migrations.
+pub async fn connect_with(
+    url: &str,
+    max_connections: u32,
+    migrator: &Migrator,
+) -> anyhow::Result<AnyPool> {
     install_default_drivers();
     let url = prepare_url(url)?;
     let sqlite = url.starts_with("sqlite:");
-    let max_connections = crate::config::check(
-        "DATABASE_MAX_CONNECTIONS",
-        crate::config::or_default("DATABASE_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS)?,
-        |n| (1..=100).contains(n),
-        "must be 1 to 100",
-    )?;
     let options = AnyPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(5))

@@ -3,10 +3,7 @@
 //! plain connection would pin all calls to one of them), W3C trace context injection, and bounded
 //! retries of idempotent calls.
 
-use crate::{
-    config::{ConfigError, or_default},
-    telemetry,
-};
+use crate::{config::ConfigError, telemetry};
 use futures::future::join_all;
 use std::{
     collections::{HashMap, HashSet},
@@ -45,30 +42,28 @@ impl std::error::Error for ChannelError {
 }
 
 /// Timeouts and retries of calls to other services.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct ClientConfig {
+    /// Milliseconds to wait for a connection to a backend.
+    #[arg(long = "grpc-connect-timeout-ms", env = "GRPC_CONNECT_TIMEOUT_MS", value_name = "MS",
+          default_value = "1000", value_parser = crate::config::parse::millis)]
     pub connect_timeout: Duration,
+    /// Milliseconds a call may take.
+    #[arg(long = "grpc-request-timeout-ms", env = "GRPC_REQUEST_TIMEOUT_MS", value_name = "MS",
+          default_value = "3000", value_parser = crate::config::parse::millis)]
     pub request_timeout: Duration,
+    /// Retries of an idempotent call that failed with UNAVAILABLE.
+    #[arg(long = "grpc-max-retries", env = "GRPC_MAX_RETRIES", value_name = "N", default_value = "2",
+          value_parser = clap::value_parser!(u32).range(0..=10))]
     pub max_retries: u32,
-    /// How often backend names are resolved again and their replicas health-checked.
+    /// Milliseconds between re-resolving backend names and health-checking their replicas.
+    #[arg(long = "grpc-discovery-interval-ms", env = "GRPC_DISCOVERY_INTERVAL_MS", value_name = "MS",
+          default_value = "1000", value_parser = crate::config::parse::millis)]
     pub discovery_interval: Duration,
 }
 
-impl ClientConfig {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Ok(Self {
-            connect_timeout: Duration::from_millis(or_default("GRPC_CONNECT_TIMEOUT_MS", 1000)?),
-            request_timeout: Duration::from_millis(or_default("GRPC_REQUEST_TIMEOUT_MS", 3000)?),
-            max_retries: or_default("GRPC_MAX_RETRIES", 2)?,
-            discovery_interval: Duration::from_millis(or_default(
-                "GRPC_DISCOVERY_INTERVAL_MS",
-                1000,
-            )?),
-        })
-    }
-}
-
 impl Default for ClientConfig {
+    /// The defaults declared above (tested to agree).
     fn default() -> Self {
         Self {
             connect_timeout: Duration::from_secs(1),
@@ -79,11 +74,21 @@ impl Default for ClientConfig {
     }
 }
 
+/// A checked backend URL, for `#[arg(value_parser = backend_url)]`.
+pub fn backend_url(url: &str) -> Result<String, String> {
+    parse_backend_url("", url)
+        .map(|_| url.trim().to_owned())
+        .map_err(|e| match e {
+            ConfigError::Invalid { reason, .. } => reason,
+            other => other.to_string(),
+        })
+}
+
 /// Parses a backend URL such as `http://catalog:50051` into host and port. A comma-separated list
 /// (`http://10.0.0.7:50051,http://10.0.0.8:50051`) names several replicas without DNS.
-pub fn parse_backend_url(name: &'static str, url: &str) -> Result<Vec<(String, u16)>, ConfigError> {
+pub fn parse_backend_url(name: &str, url: &str) -> Result<Vec<(String, u16)>, ConfigError> {
     let invalid = |reason: &str| ConfigError::Invalid {
-        name,
+        name: name.to_owned(),
         value: url.to_owned(),
         reason: reason.to_owned(),
     };
@@ -104,13 +109,6 @@ pub fn parse_backend_url(name: &'static str, url: &str) -> Result<Vec<(String, u
             Ok((host, port))
         })
         .collect()
-}
-
-/// Reads the backend URL(s) in variable `name` (or `default`), checked as [`parse_backend_url`] does.
-pub fn backend_url_from_env(name: &'static str, default: &str) -> Result<String, ConfigError> {
-    let url = or_default(name, default.to_owned())?;
-    parse_backend_url(name, &url)?;
-    Ok(url)
 }
 
 /// A lazily connecting channel that spreads calls over every replica behind `targets` (tower's
@@ -331,6 +329,22 @@ pub async fn is_serving(channel: GrpcChannel) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(clap::Parser)]
+    struct OnlyClient {
+        #[command(flatten)]
+        client: ClientConfig,
+    }
+
+    #[test]
+    fn the_default_client_config_is_the_declared_default() {
+        let declared: OnlyClient =
+            crate::config::from_env("test", &Default::default()).expect("defaults load");
+        assert_eq!(
+            format!("{:?}", declared.client),
+            format!("{:?}", ClientConfig::default())
+        );
+    }
 
     #[test]
     fn backend_urls_need_http_scheme_host_and_port() {

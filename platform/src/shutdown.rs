@@ -52,15 +52,22 @@ impl Shutdown {
 
 /// How a server stops after SIGTERM: turn not-ready, keep serving for `delay` so health-checking
 /// clients and load balancers stop sending, stop accepting, then give in-flight requests `drain`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, clap::Args)]
 pub struct ShutdownPolicy {
-    /// Serving while reporting not-ready (`SHUTDOWN_DELAY_SECONDS`). In Kubernetes the preStop
-    /// hook waits instead, so this can stay 0 there.
+    /// Seconds to keep serving while reporting not-ready. In Kubernetes the preStop hook waits
+    /// instead, so this can stay 0 there.
+    #[arg(long = "shutdown-delay-seconds", env = "SHUTDOWN_DELAY_SECONDS", value_name = "SECONDS",
+          default_value = "0", value_parser = crate::config::parse::seconds)]
     pub delay: Duration,
-    /// Longest wait for in-flight requests (`SHUTDOWN_DRAIN_SECONDS`).
+    /// Longest wait, in seconds, for in-flight requests.
+    #[arg(long = "shutdown-drain-seconds", env = "SHUTDOWN_DRAIN_SECONDS", value_name = "SECONDS",
+          default_value = "10", value_parser = crate::config::parse::seconds)]
     pub drain: Duration,
-    /// `false` (`GRACEFUL_SHUTDOWN=false`) stops at once, dropping in-flight requests: only to
-    /// demonstrate why the graceful path matters.
+    /// `false` stops at once, dropping in-flight requests: only to demonstrate why the graceful
+    /// path matters.
+    #[arg(long = "graceful-shutdown", env = "GRACEFUL_SHUTDOWN", value_name = "BOOL",
+          default_value = "true", value_parser = crate::config::parse::boolean,
+          action = clap::ArgAction::Set)]
     pub graceful: bool,
 }
 
@@ -75,15 +82,6 @@ impl Default for ShutdownPolicy {
 }
 
 impl ShutdownPolicy {
-    pub fn from_env() -> Result<Self, crate::ConfigError> {
-        use crate::config::or_default;
-        Ok(Self {
-            delay: Duration::from_secs_f64(or_default("SHUTDOWN_DELAY_SECONDS", 0.0f64)?.max(0.0)),
-            drain: Duration::from_secs_f64(or_default("SHUTDOWN_DRAIN_SECONDS", 10.0f64)?.max(0.0)),
-            graceful: or_default("GRACEFUL_SHUTDOWN", true)?,
-        })
-    }
-
     /// Resolves when the server should stop accepting: after `shutdown`, not-ready, and the delay.
     pub async fn stop_accepting(self, shutdown: Shutdown, readiness: crate::health::Readiness) {
         shutdown.wait().await;

@@ -2,7 +2,7 @@
 //! `OTEL_EXPORTER_OTLP_ENDPOINT` is set. W3C trace context travels in HTTP headers and gRPC
 //! metadata, so one checkout is one trace across the gateway and the services.
 
-use crate::config::{ConfigError, optional, or_default};
+use crate::config::ConfigError;
 use opentelemetry::{
     global,
     propagation::{Extractor, Injector},
@@ -28,26 +28,69 @@ impl Drop for TelemetryGuard {
     }
 }
 
+/// Logs and traces: the settings every binary shares.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TelemetryConfig {
+    /// Log filter (tracing's EnvFilter syntax) [default: info, and warn for noisy libraries].
+    #[arg(long = "rust-log", env = "RUST_LOG", value_name = "FILTER")]
+    pub filter: Option<String>,
+    /// Log lines as `text` or `json`.
+    #[arg(
+        long = "log-format",
+        env = "LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
+    /// Where to send traces over OTLP/gRPC, e.g. `http://otel-collector:4317`; unset or empty:
+    /// no traces (an empty value counts as unset, as in OpenTelemetry's own SDKs).
+    #[arg(
+        long = "otel-exporter-otlp-endpoint",
+        env = "OTEL_EXPORTER_OTLP_ENDPOINT",
+        value_name = "URL"
+    )]
+    pub otlp_endpoint: Option<String>,
+    /// The service name in traces [default: the binary's name].
+    #[arg(
+        long = "otel-service-name",
+        env = "OTEL_SERVICE_NAME",
+        value_name = "NAME"
+    )]
+    pub service_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
 /// Installs logging and tracing for the process. Call once, from `main`.
-pub fn init(default_service_name: &str) -> Result<TelemetryGuard, ConfigError> {
-    let format: String = or_default("LOG_FORMAT", "text".to_owned())?;
-    let json = match format.as_str() {
-        "json" => true,
-        "text" => false,
-        _ => {
-            return Err(ConfigError::Invalid {
-                name: "LOG_FORMAT",
-                value: format,
-                reason: "must be `text` or `json`".into(),
-            });
-        }
+pub fn init(
+    default_service_name: &str,
+    config: &TelemetryConfig,
+) -> Result<TelemetryGuard, ConfigError> {
+    let json = config.log_format == LogFormat::Json;
+    let service_name = config
+        .service_name
+        .clone()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| default_service_name.to_owned());
+    let endpoint = config
+        .otlp_endpoint
+        .clone()
+        .filter(|s| !s.trim().is_empty());
+    const DEFAULT_FILTER: &str = "info,sqlx=warn,h2=warn,tower=warn,hyper=warn";
+    let filter = match config.filter.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(directives) => EnvFilter::try_new(directives).map_err(|e| ConfigError::Invalid {
+            name: "RUST_LOG".into(),
+            value: directives.to_owned(),
+            reason: e.to_string(),
+        })?,
+        None => EnvFilter::new(DEFAULT_FILTER),
     };
-    let service_name: String = or_default("OTEL_SERVICE_NAME", default_service_name.to_owned())?;
-    let endpoint: Option<String> = optional("OTEL_EXPORTER_OTLP_ENDPOINT")?;
 
     global::set_text_map_propagator(TraceContextPropagator::new());
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,h2=warn,tower=warn,hyper=warn"));
     let fmt = if json {
         tracing_subscriber::fmt::layer()
             .json()
@@ -65,7 +108,7 @@ pub fn init(default_service_name: &str) -> Result<TelemetryGuard, ConfigError> {
                 .with_endpoint(endpoint.clone())
                 .build()
                 .map_err(|e| ConfigError::Invalid {
-                    name: "OTEL_EXPORTER_OTLP_ENDPOINT",
+                    name: "OTEL_EXPORTER_OTLP_ENDPOINT".into(),
                     value: endpoint,
                     reason: e.to_string(),
                 })?;

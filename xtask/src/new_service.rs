@@ -39,9 +39,7 @@ pub struct Args {
 /// The anchor comments the generator inserts before. Every service's config.rs and lib.rs has them
 /// (the gateway has `CLIENT_FIELDS` and `CLIENT_VALUES` instead of `CLIENTS`), so any can call a new one.
 pub const ENTRIES: &str = "// xtask:new-service entries";
-pub const ENV_VARS: &str = "// xtask:new-service env vars";
 pub const CONFIG_FIELDS: &str = "// xtask:new-service config fields";
-pub const CONFIG_VALUES: &str = "// xtask:new-service config values";
 pub const CLIENTS: &str = "// xtask:new-service clients";
 pub const CLIENT_FIELDS: &str = "// xtask:new-service client fields";
 pub const CLIENT_VALUES: &str = "// xtask:new-service client values";
@@ -193,6 +191,7 @@ struct Row {
     kind: String,
     port: Option<u16>,
     admin: Option<u16>,
+    database: bool,
     calls: Vec<String>,
 }
 
@@ -235,7 +234,7 @@ fn parse_rows(text: &str) -> anyhow::Result<Vec<Row>> {
             continue;
         }
         let f: Vec<&str> = text.split_whitespace().collect();
-        let [name, kind, main, admin, _database, calls] = f[..] else {
+        let [name, kind, main, admin, database, calls] = f[..] else {
             bail!("services.txt line {}: 6 columns expected", line + 1);
         };
         rows.push(Row {
@@ -244,6 +243,7 @@ fn parse_rows(text: &str) -> anyhow::Result<Vec<Row>> {
             kind: kind.to_owned(),
             port: port(main)?,
             admin: port(admin)?,
+            database: database == "yes",
             calls: calls
                 .split(',')
                 .filter(|c| *c != "-")
@@ -481,6 +481,13 @@ fn edit_files(plan: &mut Plan, s: &Service, list: &str, rows: &[Row]) -> anyhow:
             |t| ports_row(t, &row),
         )?;
     }
+    const FLOWS: &str = "k8s/components/network-policies/README.md";
+    if plan.exists(FLOWS) {
+        let new_rows = parse_rows(&new_list)?;
+        plan.edit(FLOWS, "the table of allowed flows", |t| {
+            network_policy_flows(t, &new_rows)
+        })?;
+    }
     if plan.exists("Jenkinsfile") {
         let names: Vec<String> = parse_rows(&new_list)?.into_iter().map(|r| r.name).collect();
         plan.edit("Jenkinsfile", "the image matrix", |t| {
@@ -615,27 +622,19 @@ fn wire_caller(plan: &mut Plan, s: &Service, caller: &Caller) -> anyhow::Result<
         !config.contains(&format!("\"{upper}_URL\"")),
         "{config_rs} already reads {upper}_URL"
     );
-    let client_vars = !config.contains("GRPC_CLIENT_ENV_VARS");
     let client_field = !config.contains("pub client:");
     plan.edit(&config_rs, &format!("{upper}_URL and the client settings"), |t| {
-        let mut vars = String::new();
-        if client_vars {
-            vars.push_str("platform::config::GRPC_CLIENT_ENV_VARS,\n");
-        }
-        vars.push_str(&format!("&[\"{upper}_URL\"],"));
-        let t = edit::before_anchor(t, ENV_VARS, &vars).context(hint)?;
-        let mut fields = format!("pub {n}_url: String,");
+        let mut fields = String::new();
         if client_field {
-            fields.push_str("\npub client: platform::grpc_client::ClientConfig,");
+            fields.push_str("#[command(flatten)]\npub client: platform::grpc_client::ClientConfig,\n");
         }
-        let t = edit::before_anchor(&t, CONFIG_FIELDS, &fields).context(hint)?;
-        let mut values = format!(
-            "{n}_url: platform::grpc_client::backend_url_from_env(\n    \"{upper}_URL\",\n    \"http://127.0.0.1:{port}\",\n)?,"
-        );
-        if client_field {
-            values.push_str("\nclient: platform::grpc_client::ClientConfig::from_env()?,");
-        }
-        edit::before_anchor(&t, CONFIG_VALUES, &values).context(hint)
+        fields.push_str(&format!(
+            "/// The {n} service: `http://host:port`, or a comma-separated list of replicas.\n\
+             #[arg(long = \"{n}-url\", env = \"{upper}_URL\", value_name = \"URL\",\n      \
+             default_value = \"http://127.0.0.1:{port}\", value_parser = platform::grpc_client::backend_url)]\n\
+             pub {n}_url: String,"
+        ));
+        edit::before_anchor(t, CONFIG_FIELDS, &fields).context(hint)
     })?;
 
     let lib_rs = format!("{}/src/lib.rs", caller.dir);
@@ -813,6 +812,66 @@ fn per_service_row(text: &str, row: &str) -> anyhow::Result<String> {
         out.push('\n');
     }
     Ok(out)
+}
+
+/// The rows of the network-policies README's table that services.txt decides: one per caller (its
+/// callees and their ports), and the services that own a database -> postgres. They replace the
+/// rows that name only services (tests/manifests.rs checks the same rows).
+fn network_policy_flows(text: &str, rows: &[Row]) -> anyhow::Result<String> {
+    let serving: Vec<&Row> = rows.iter().filter(|r| r.kind != "tool").collect();
+    let is_service_cell = |cell: &str| {
+        cell.split(", ")
+            .all(|n| serving.iter().any(|r| r.name == n.trim()))
+    };
+    let mut flows = Vec::new();
+    for r in &serving {
+        if r.calls.is_empty() {
+            continue;
+        }
+        let ports: Vec<String> = r
+            .calls
+            .iter()
+            .map(|c| {
+                rows.iter()
+                    .find(|x| &x.name == c)
+                    .and_then(|x| x.port)
+                    .map(|p| p.to_string())
+                    .with_context(|| format!("{} calls {c}, which has no port", r.name))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        flows.push(format!(
+            "| {} | {} | {} |",
+            r.name,
+            r.calls.join(", "),
+            ports.join(", ")
+        ));
+    }
+    let owners: Vec<&str> = serving
+        .iter()
+        .filter(|r| r.database)
+        .map(|r| r.name.as_str())
+        .collect();
+    if !owners.is_empty() {
+        flows.push(format!("| {} | postgres | 5432 |", owners.join(", ")));
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    let generated: Vec<usize> = (0..lines.len())
+        .filter(|&i| {
+            let cells: Vec<&str> = lines[i].split('|').map(str::trim).collect();
+            cells.len() == 5 && is_service_cell(cells[1])
+        })
+        .collect();
+    let (Some(&first), Some(&last)) = (generated.first(), generated.last()) else {
+        bail!("no table row whose `from` names only services");
+    };
+    ensure!(
+        last - first + 1 == generated.len(),
+        "the rows that name only services are not together"
+    );
+    let mut out: Vec<String> = lines[..first].iter().map(|l| l.to_string()).collect();
+    out.extend(flows);
+    out.extend(lines[last + 1..].iter().map(|l| l.to_string()));
+    Ok(out.join("\n") + "\n")
 }
 
 /// The Jenkinsfile with the SERVICE axis of the image matrix listing `names`, in services.txt order.
@@ -1208,6 +1267,33 @@ loadgen    tool  -      -      no        gateway
                 })
                 .collect(),
         }
+    }
+
+    #[test]
+    fn the_flow_table_follows_the_new_list_and_keeps_the_other_rows() {
+        let readme = "\
+| from | to | port |
+|---|---|---|
+| namespace `traefik`, loadgen | gateway | 8080 |
+| gateway | catalog, orders | 50051, 50053 |
+| orders | catalog, payments | 50051, 50054 |
+| catalog, orders, payments | postgres | 5432 |
+| every pod | DNS | 53 |
+";
+        let list = services_txt(LIST, &rows(), &shipping(&["orders"])).unwrap();
+        let out = network_policy_flows(readme, &parse_rows(&list).unwrap()).unwrap();
+        assert_eq!(
+            out,
+            "\
+| from | to | port |
+|---|---|---|
+| namespace `traefik`, loadgen | gateway | 8080 |
+| orders | catalog, payments, shipping | 50051, 50054, 50055 |
+| gateway | catalog, orders | 50051, 50053 |
+| catalog, orders, payments, shipping | postgres | 5432 |
+| every pod | DNS | 53 |
+"
+        );
     }
 
     #[test]

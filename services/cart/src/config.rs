@@ -1,52 +1,31 @@
-//! The cart's settings, from the environment.
+//! The cart's settings: each field is one environment variable (`cart --help` lists them).
 
 use platform::{
-    config::{self, ConfigError, ServerConfig},
-    grpc_client::{ClientConfig, backend_url_from_env},
+    config::ServerArgs,
+    db::DatabaseConfig,
+    grpc_client::{ClientConfig, backend_url},
 };
-use std::sync::LazyLock;
 
-pub const DEFAULT_PORT: u16 = 50052;
-
-/// Every environment variable this binary reads.
-pub static ENV_VARS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
-    config::env_vars(&[
-        config::COMMON_ENV_VARS,
-        config::SERVER_ENV_VARS,
-        config::DATABASE_ENV_VARS,
-        config::GRPC_CLIENT_ENV_VARS,
-        &["CATALOG_URL"],
-        // xtask:new-service env vars
-    ])
-});
-
-/// Variables that must be set (none: every one has a default).
-pub const REQUIRED_ENV_VARS: &[&str] = &[];
-
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "cart", about = "Shopping carts (gRPC)", version)]
 pub struct Config {
-    pub server: ServerConfig,
-    pub database_url: String,
-    pub catalog_url: String,
+    #[command(flatten)]
+    pub server: ServerArgs,
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+    #[command(flatten)]
     pub client: ClientConfig,
+    /// The catalog: `http://host:port`, or a comma-separated list of replicas.
+    #[arg(long = "catalog-url", env = "CATALOG_URL", value_name = "URL",
+          default_value = "http://127.0.0.1:50051", value_parser = backend_url)]
+    pub catalog_url: String,
     // xtask:new-service config fields
 }
 
-impl Config {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        let catalog_url = backend_url_from_env("CATALOG_URL", "http://127.0.0.1:50051")?;
-        Ok(Self {
-            server: ServerConfig::from_env(DEFAULT_PORT)?,
-            database_url: config::database_url_from_env("cart")?,
-            catalog_url,
-            client: ClientConfig::from_env()?,
-            // xtask:new-service config values
-        })
-    }
-}
-
 impl platform::binary::ServiceConfig for Config {
-    fn server(&self) -> &ServerConfig {
+    const DEFAULT_PORT: u16 = 50052;
+
+    fn server_args(&self) -> &ServerArgs {
         &self.server
     }
 }

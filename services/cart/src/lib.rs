@@ -21,7 +21,7 @@ use shop_proto::{
 
 /// Serves carts until `shutdown`.
 pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
-    let pool = platform::db::connect(&config.database_url, &store::MIGRATOR).await?;
+    let pool = config.database.connect("cart", &store::MIGRATOR).await?;
     let catalog = CatalogServiceClient::new(channel_from_url(
         "CATALOG_URL",
         &config.catalog_url,

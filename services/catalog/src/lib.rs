@@ -17,7 +17,7 @@ use shop_proto::catalog::v1::catalog_service_server::{CatalogServiceServer, SERV
 /// Serves the catalog until `shutdown`: connects and migrates its database, seeds it on first
 /// start, then answers gRPC calls.
 pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
-    let pool = platform::db::connect(&config.database_url, &store::MIGRATOR).await?;
+    let pool = config.database.connect("catalog", &store::MIGRATOR).await?;
     // xtask:new-service clients
     let store = store::ProductStore::new(pool);
     let seeded = store.seed(&domain::seed_products()).await?;

@@ -1,10 +1,5 @@
 use platform::binary::{Probe, run};
 
 fn main() -> std::process::ExitCode {
-    run(
-        "catalog",
-        Probe::Grpc,
-        catalog::Config::from_env,
-        catalog::serve,
-    )
+    run("catalog", Probe::Grpc, catalog::serve)
 }

@@ -23,7 +23,7 @@ use shop_proto::{
 
 /// Serves orders until `shutdown`.
 pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
-    let pool = platform::db::connect(&config.database_url, &store::MIGRATOR).await?;
+    let pool = config.database.connect("orders", &store::MIGRATOR).await?;
     // xtask:new-service clients
     let max_retries = config.client.max_retries;
     let cart = backends::GrpcCart {

@@ -1,10 +1,5 @@
 use platform::binary::{Probe, run};
 
 fn main() -> std::process::ExitCode {
-    run(
-        "orders",
-        Probe::Grpc,
-        orders::Config::from_env,
-        orders::serve,
-    )
+    run("orders", Probe::Grpc, orders::serve)
 }

@@ -1,56 +1,49 @@
-//! The payments service's settings, from the environment.
+//! The payments service's settings: each field is one environment variable (`payments --help`
+//! lists them).
 
 use crate::domain::Faults;
-use platform::config::{self, ConfigError, ServerConfig};
-use std::{sync::LazyLock, time::Duration};
+use platform::{
+    config::{ServerArgs, parse},
+    db::DatabaseConfig,
+};
+use std::time::Duration;
 
-pub const DEFAULT_PORT: u16 = 50054;
-
-/// Every environment variable this binary reads.
-pub static ENV_VARS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
-    config::env_vars(&[
-        config::COMMON_ENV_VARS,
-        config::SERVER_ENV_VARS,
-        config::DATABASE_ENV_VARS,
-        &["PAYMENTS_FAILURE_RATE", "PAYMENTS_ADDED_LATENCY_MS"],
-        // xtask:new-service env vars
-    ])
-});
-
-/// Variables that must be set (none: every one has a default).
-pub const REQUIRED_ENV_VARS: &[&str] = &[];
-
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, clap::Parser)]
+#[command(
+    name = "payments",
+    about = "Charges and refunds (gRPC), a stand-in payment provider",
+    version
+)]
 pub struct Config {
-    pub server: ServerConfig,
-    pub database_url: String,
-    pub faults: Faults,
+    #[command(flatten)]
+    pub server: ServerArgs,
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+    /// Share of charges declined on purpose (fault injection, for demos and tests).
+    #[arg(long = "payments-failure-rate", env = "PAYMENTS_FAILURE_RATE", value_name = "0..1", default_value = "0",
+          value_parser = parse::fraction)]
+    pub failure_rate: f64,
+    /// Milliseconds added to every charge (fault injection: a slow provider).
+    #[arg(long = "payments-added-latency-ms", env = "PAYMENTS_ADDED_LATENCY_MS", value_name = "MS",
+          default_value = "0", value_parser = parse::millis)]
+    pub added_latency: Duration,
     // xtask:new-service config fields
 }
 
 impl Config {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        let failure_rate = config::check(
-            "PAYMENTS_FAILURE_RATE",
-            config::or_default("PAYMENTS_FAILURE_RATE", 0.0f64)?,
-            |r| (0.0..=1.0).contains(r),
-            "must be a number between 0 and 1",
-        )?;
-        let latency = Duration::from_millis(config::or_default("PAYMENTS_ADDED_LATENCY_MS", 0u64)?);
-        Ok(Self {
-            server: ServerConfig::from_env(DEFAULT_PORT)?,
-            database_url: config::database_url_from_env("payments")?,
-            faults: Faults {
-                failure_rate,
-                added_latency: latency,
-            },
-            // xtask:new-service config values
-        })
+    /// The faults it injects.
+    pub fn faults(&self) -> Faults {
+        Faults {
+            failure_rate: self.failure_rate,
+            added_latency: self.added_latency,
+        }
     }
 }
 
 impl platform::binary::ServiceConfig for Config {
-    fn server(&self) -> &ServerConfig {
+    const DEFAULT_PORT: u16 = 50054;
+
+    fn server_args(&self) -> &ServerArgs {
         &self.server
     }
 }

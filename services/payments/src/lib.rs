@@ -16,14 +16,17 @@ use shop_proto::payments::v1::payment_service_server::{PaymentServiceServer, SER
 
 /// Serves payments until `shutdown`.
 pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
-    let pool = platform::db::connect(&config.database_url, &store::MIGRATOR).await?;
+    let pool = config
+        .database
+        .connect("payments", &store::MIGRATOR)
+        .await?;
     // xtask:new-service clients
-    if config.faults.is_active() {
-        tracing::warn!(faults = ?config.faults, "fault injection is ON");
+    if config.faults().is_active() {
+        tracing::warn!(faults = ?config.faults(), "fault injection is ON");
     }
     let service = grpc::PaymentsGrpc::new(app::PaymentsApp::new(
         store::ChargeStore::new(pool),
-        config.faults,
+        config.faults(),
     ));
     GrpcServer {
         name: "payments",

@@ -1,10 +1,5 @@
 use platform::binary::{Probe, run};
 
 fn main() -> std::process::ExitCode {
-    run(
-        "payments",
-        Probe::Grpc,
-        payments::Config::from_env,
-        payments::serve,
-    )
+    run("payments", Probe::Grpc, payments::serve)
 }

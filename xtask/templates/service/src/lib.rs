@@ -27,7 +27,7 @@ use shop_proto::{{name}}::v1::{{name}}_service_server::{{{Pascal}}ServiceServer,
 /// Serves {{name}} until `shutdown`.
 pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
 {{#stateful}}
-    let pool = platform::db::connect(&config.database_url, &store::MIGRATOR).await?;
+    let pool = config.database.connect("{{name}}", &store::MIGRATOR).await?;
     let app = app::{{Pascal}}App::new(store::SqlStore::new(pool));
 {{/stateful}}
 {{^stateful}}

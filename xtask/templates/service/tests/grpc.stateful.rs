@@ -3,7 +3,7 @@
 
 use platform::{
     Shutdown,
-    config::with_overrides,
+    config::from_env,
     grpc_server::Listeners,
     testing::{Backend, TestDatabase, loopback_listener},
 };
@@ -38,7 +38,7 @@ impl Running {
 async fn spawn_{{name}}() -> Running {
     let database = TestDatabase::new(Backend::Sqlite).await;
     let vars = BTreeMap::from([("DATABASE_URL".to_owned(), database.url.clone())]);
-    let config = with_overrides(vars, {{name}}::Config::from_env).expect("the config loads");
+    let config: {{name}}::Config = from_env("{{name}}", &vars).expect("the config loads");
     let listeners = Listeners {
         main: loopback_listener().await,
         admin: Some(loopback_listener().await),

@@ -30,7 +30,8 @@ impl Running {
 
 /// Starts {{name}} as its binary does, on port 0, and waits until it is ready.
 async fn spawn_{{name}}() -> Running {
-    let config = {{name}}::Config::from_env().expect("the config loads");
+    let config: {{name}}::Config =
+        platform::config::from_env("{{name}}", &Default::default()).expect("the config loads");
     let listeners = Listeners {
         main: loopback_listener().await,
         admin: Some(loopback_listener().await),
