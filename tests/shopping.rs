@@ -170,10 +170,12 @@ async fn checkout_retried_with_the_same_key_creates_one_order_and_one_charge() {
         let token = shop.session("Ann").await;
         shop.add_to_cart(&token, "e-reader", 1).await;
 
-        // Five concurrent attempts and two late retries with the same key.
-        let attempts = (0..5).map(|_| shop.checkout(&token, "same-key", GOOD_CARD));
+        // Five concurrent attempts and two late retries with the same key. While one attempt
+        // holds the key the others are told 409 checkout_in_progress with a Retry-After, and a
+        // client that waits and retries gets the one order.
+        let attempts = (0..5).map(|_| shop.checkout_patiently(&token, "same-key", GOOD_CARD));
         let mut orders = Vec::new();
-        for r in futures::future::join_all(attempts).await {
+        for (r, _waits) in futures::future::join_all(attempts).await {
             assert_eq!(r.status(), 201, "{backend:?}");
             orders.push(r.json::<Value>().await.unwrap());
         }
@@ -205,4 +207,42 @@ async fn checkout_retried_with_the_same_key_creates_one_order_and_one_charge() {
         .await;
         shop.stop().await;
     }
+}
+
+#[tokio::test]
+async fn an_idempotency_key_is_for_one_request_and_a_long_one_works() {
+    let shop = spawn_shop(platform::testing::Backend::Sqlite).await;
+    let token = shop.session("Ann").await;
+    shop.add_to_cart(&token, "e-reader", 1).await;
+
+    // The longest key the API accepts (200 bytes) places an order: the payment key is derived
+    // from the order, not from this key.
+    let long_key = "k".repeat(200);
+    let r = shop.checkout(&token, &long_key, GOOD_CARD).await;
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+
+    // The same key with another request is refused, and says why.
+    let other_card = "5555555555554444";
+    let message = expect_error(
+        shop.checkout(&token, &long_key, other_card).await,
+        422,
+        "idempotency_key_reused",
+    )
+    .await;
+    assert!(message.contains("new key"), "{message}");
+
+    // A declined card frees its key: the shopper fixes the card and retries with the same key.
+    shop.add_to_cart(&token, "e-reader", 1).await;
+    expect_error(
+        shop.checkout(&token, "declined-then-fixed", DECLINED_CARD)
+            .await,
+        402,
+        "payment_declined",
+    )
+    .await;
+    let r = shop
+        .checkout(&token, "declined-then-fixed", GOOD_CARD)
+        .await;
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    shop.stop().await;
 }

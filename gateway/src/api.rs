@@ -212,8 +212,10 @@ pub async fn remove_cart_item(
     params(("Idempotency-Key" = String, Header, min_length = 1, max_length = 200, pattern = r"^[!-~]+$",
         description = "unique per checkout attempt, e.g. a UUID")),
     responses((status = 201, body = Order), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 402, description = "card declined", body = ErrorBody), (status = 409, description = "cart empty", body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 402, description = "card declined", body = ErrorBody),
+        (status = 409, description = "cart empty, a product gone, a checkout with this key in progress (see Retry-After) or abandoned", body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, description = "invalid body, or the Idempotency-Key used before for another request", body = ErrorBody),
         (status = 503, body = ErrorBody)))]
 pub async fn checkout(
     State(state): State<AppState>,
@@ -246,15 +248,15 @@ pub async fn checkout(
         shipping_address: Some(body.shipping_address.into()),
         card: Some(body.card.into()),
     };
-    // Safe to retry: the idempotency key makes placing an order idempotent.
-    let orders = state.orders.clone();
-    let order = retry_idempotent(state.retries, move || {
-        let (mut orders, request) = (orders.clone(), request.clone());
-        async move { orders.place_order(request).await }
-    })
-    .await
-    .map_err(ApiError::backend("orders"))?
-    .into_inner();
+    // Not retried here: orders retries the calls it makes (one layer per call path), and the
+    // client retries the checkout with its Idempotency-Key.
+    let order = state
+        .orders
+        .clone()
+        .place_order(request)
+        .await
+        .map_err(ApiError::backend("orders"))?
+        .into_inner();
     Ok((StatusCode::CREATED, Json(order.into())))
 }
 

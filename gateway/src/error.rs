@@ -16,6 +16,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Seconds after which a retry may succeed (`Retry-After`).
+    pub retry_after: Option<u32>,
 }
 
 /// The JSON body of every error response.
@@ -39,7 +41,14 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
+    }
+
+    /// The same error, telling the client to retry after `seconds`.
+    pub fn retry_after(mut self, seconds: u32) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
@@ -63,6 +72,12 @@ impl IntoResponse for ApiError {
             },
         };
         let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(seconds),
+            );
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,
@@ -83,6 +98,17 @@ impl From<tonic::Status> for ApiError {
             }
             (_, Some("cart_empty")) => Self::new(StatusCode::CONFLICT, "cart_empty", message),
             (_, Some("product_gone")) => Self::new(StatusCode::CONFLICT, "product_gone", message),
+            (_, Some("checkout_in_progress")) => {
+                Self::new(StatusCode::CONFLICT, "checkout_in_progress", message).retry_after(1)
+            }
+            (_, Some("checkout_abandoned")) => {
+                Self::new(StatusCode::CONFLICT, "checkout_abandoned", message)
+            }
+            (_, Some("idempotency_key_reused")) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                message,
+            ),
             (Code::InvalidArgument | Code::OutOfRange, _) => {
                 Self::bad_request("invalid_argument", message)
             }
@@ -102,11 +128,15 @@ impl From<tonic::Status> for ApiError {
                     format!("a backend service is unavailable, try again: {message}"),
                 )
             }
-            _ => Self::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "internal error",
-            ),
+            (code, _) => {
+                // Not for the client to see, but kept whole in the log.
+                tracing::error!(?code, message = %message, "unexpected backend error");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error",
+                )
+            }
         }
     }
 }

@@ -7,11 +7,27 @@ use serde_json::{Value, json};
 use shop::{Addresses, Databases, RunningShop, ShopOptions};
 use std::time::Duration;
 
-pub struct TestShop {
+/// A client of the shop's REST API, as a shopper's app would be.
+pub struct ApiClient {
+    /// The gateway's URL.
     pub base: String,
+    pub http: reqwest::Client,
+}
+
+impl ApiClient {
+    pub fn new(base: String) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap();
+        Self { base, http }
+    }
+}
+
+pub struct TestShop {
+    api: ApiClient,
     /// The gateway's admin URL (`/healthz`, `/readyz`, `/metrics`).
     pub admin: String,
-    pub http: reqwest::Client,
     pub addresses: Addresses,
     pub data_dir: tempfile::TempDir,
     shop: Option<RunningShop>,
@@ -53,17 +69,12 @@ pub async fn spawn_shop(backend: Backend) -> TestShop {
     let shop = shop::start(options).await.expect("starting the shop");
     let (main, admin) = shop.addresses.of("gateway");
     let (base, admin) = (format!("http://{main}"), format!("http://{admin}"));
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap();
     shop.wait_ready(Duration::from_secs(60))
         .await
         .expect("every server of the shop becomes ready");
     TestShop {
-        base,
+        api: ApiClient::new(base),
         admin,
-        http,
         addresses: shop.addresses.clone(),
         data_dir,
         shop: Some(shop),
@@ -88,6 +99,15 @@ pub async fn wait_until_ready(http: &reqwest::Client, admin: &str) {
     }
 }
 
+/// A port that was free a moment ago, for a process the test starts.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 pub const GOOD_CARD: &str = "4111111111111111";
 /// Passes every check, then the "issuer" declines it.
 pub const DECLINED_CARD: &str = "4000000000000002";
@@ -99,7 +119,15 @@ pub fn checkout_body(card: &str) -> Value {
     })
 }
 
-impl TestShop {
+impl std::ops::Deref for TestShop {
+    type Target = ApiClient;
+
+    fn deref(&self) -> &ApiClient {
+        &self.api
+    }
+}
+
+impl ApiClient {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -146,6 +174,32 @@ impl TestShop {
             .unwrap()
     }
 
+    /// Checks out as a well-behaved client does: while another attempt with the key is in
+    /// progress (409 `checkout_in_progress`), waits the `Retry-After` it is given and tries again.
+    /// Returns the final answer and how many times it was told to wait.
+    pub async fn checkout_patiently(
+        &self,
+        token: &str,
+        key: &str,
+        card: &str,
+    ) -> (reqwest::Response, u32) {
+        let mut waits = 0;
+        loop {
+            let r = self.checkout(token, key, card).await;
+            if r.status() != 409 || r.headers().get("retry-after").is_none() {
+                return (r, waits);
+            }
+            let seconds: u64 = r.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            waits += 1;
+            assert!(waits < 60, "still in progress after {waits} waits");
+            tokio::time::sleep(Duration::from_secs(seconds)).await;
+        }
+    }
+
     pub async fn get_json(&self, path: &str, token: Option<&str>) -> (u16, Value) {
         let mut request = self.http.get(self.url(path));
         if let Some(token) = token {
@@ -154,7 +208,9 @@ impl TestShop {
         let r = request.send().await.unwrap();
         (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
     }
+}
 
+impl TestShop {
     /// Stops every server gracefully and checks that they all ended without error.
     pub async fn stop(mut self) {
         self.shop

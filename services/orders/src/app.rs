@@ -1,18 +1,26 @@
 //! The use case of orders: placing an order. Read the cart, price it from the catalog (never from
-//! the client), charge the card, store the order, empty the cart. Safe to retry with the same
-//! idempotency key at any point: the stored order is found, and payments returns the first charge
-//! instead of charging again.
+//! the client), charge the card, store the order, empty the cart.
+//!
+//! Exactly once per idempotency key, under retries, concurrency and crashes: before any side
+//! effect the key is reserved in the orders database with a fingerprint of the request and the id
+//! of the order it will make, and the attempt takes a lease on it. The priced cart is kept before
+//! the charge, and the charge's key is derived from the order id, so a retry after a crash charges
+//! the same amount under the same key (payments returns the first charge) and completes the order.
+//! A second request while an attempt holds the lease gets [`OrderError::InProgress`]; the same key
+//! with another body gets [`OrderError::KeyReused`]. Checkouts that no retry completes are voided
+//! by [`Checkout::void_abandoned`], which the service runs on a schedule.
 //!
 //! The other services are behind small traits in domain terms ([`Cart`], [`Catalog`],
 //! [`Payments`]): `backends.rs` implements them over gRPC, the tests below with fakes.
 
 use crate::{
     domain::{self, Address, Order, OrderError, OrderLine},
-    store::OrderStore,
+    store::{CheckoutRecord, CheckoutState, Lease, OrderStore, Priced},
 };
 use futures::future::try_join_all;
+use sha2::{Digest, Sha256};
 use shop_proto::payments::v1::CreditCard;
-use std::future::Future;
+use std::{future::Future, time::Duration};
 
 /// A product as the catalog prices it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +58,45 @@ pub trait Payments: Send + Sync {
         units: i64,
         card: CreditCard,
     ) -> impl Future<Output = Result<String, OrderError>> + Send;
+
+    /// Voids the charge made with `idempotency_key`; `false` when there was none.
+    fn void(
+        &self,
+        idempotency_key: String,
+    ) -> impl Future<Output = Result<bool, OrderError>> + Send;
+}
+
+/// How checkouts hold their keys.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckoutPolicy {
+    /// How long an attempt holds its key before a retry may take over (longer than an attempt
+    /// takes: a crashed attempt's key is free again after this).
+    pub lease: Duration,
+    /// How long after its lease ended an unfinished checkout is voided.
+    pub abandon_after: Duration,
+    /// Fault injection: a pause between the charge and storing the order, to show crash recovery.
+    pub pause_after_charge: Duration,
+}
+
+impl Default for CheckoutPolicy {
+    fn default() -> Self {
+        Self {
+            lease: Duration::from_secs(15),
+            abandon_after: Duration::from_secs(300),
+            pause_after_charge: Duration::ZERO,
+        }
+    }
+}
+
+/// What [`Checkout::void_abandoned`] did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Reconciled {
+    /// Checkouts that never charged: their keys are free again.
+    pub released: usize,
+    /// Checkouts that may have charged: marked voided, their charge (if any) voided.
+    pub voided: usize,
+    /// Of those, the ones whose charge existed.
+    pub charges_voided: usize,
 }
 
 pub struct Checkout<K, C, P> {
@@ -57,20 +104,77 @@ pub struct Checkout<K, C, P> {
     cart: K,
     catalog: C,
     payments: P,
+    policy: CheckoutPolicy,
+}
+
+/// The charge key of an order: derived from the order's id (fixed when the checkout is reserved),
+/// so every attempt charges under the same key, and short whatever the client's key is.
+pub fn payment_key(order_id: &str) -> String {
+    format!("order:{order_id}")
+}
+
+/// A fingerprint of what a checkout request asks for: the same key with another body is refused.
+pub fn fingerprint(shipping: &Address, card: &CreditCard) -> String {
+    let mut hash = Sha256::new();
+    for field in [
+        shipping.name.as_str(),
+        &shipping.street,
+        &shipping.city,
+        &shipping.postal_code,
+        &shipping.country,
+        &card.number,
+        &card.expiry_month.to_string(),
+        &card.expiry_year.to_string(),
+        &card.cvv,
+    ] {
+        // Length-prefixed, so that ("ab", "c") and ("a", "bc") differ.
+        hash.update((field.len() as u64).to_be_bytes());
+        hash.update(field.as_bytes());
+    }
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+fn new_lease(now_ms: i64, length: Duration) -> Lease {
+    Lease {
+        id: uuid::Uuid::new_v4().to_string(),
+        until_ms: now_ms + length.as_millis() as i64,
+    }
 }
 
 impl<K: Cart, C: Catalog, P: Payments> Checkout<K, C, P> {
     pub fn new(store: OrderStore, cart: K, catalog: C, payments: P) -> Self {
+        Self::with_policy(store, cart, catalog, payments, CheckoutPolicy::default())
+    }
+
+    pub fn with_policy(
+        store: OrderStore,
+        cart: K,
+        catalog: C,
+        payments: P,
+        policy: CheckoutPolicy,
+    ) -> Self {
         Self {
             store,
             cart,
             catalog,
             payments,
+            policy,
         }
     }
 
     pub fn store(&self) -> &OrderStore {
         &self.store
+    }
+
+    pub fn policy(&self) -> CheckoutPolicy {
+        self.policy
     }
 
     #[tracing::instrument(skip_all, fields(user_id))]
@@ -82,66 +186,220 @@ impl<K: Cart, C: Catalog, P: Payments> Checkout<K, C, P> {
         card: CreditCard,
     ) -> Result<Order, OrderError> {
         domain::validate_place(user_id, idempotency_key, &shipping)?;
-        if let Some(order) = self
-            .store
-            .find_by_key(user_id, idempotency_key)
-            .await
-            .map_err(storage)?
-        {
-            tracing::info!(order_id = %order.id, "retry of a placed order");
-            return Ok(order);
+        let fingerprint = fingerprint(&shipping, &card);
+        let checkout = match self.reserve(user_id, idempotency_key, fingerprint).await? {
+            Reserved::Done(order) => {
+                tracing::info!(order_id = %order.id, "retry of a placed order");
+                return Ok(order);
+            }
+            Reserved::Mine(checkout) => checkout,
+        };
+        let result = self.proceed(&checkout, shipping, card).await;
+        if let Err(error) = &result {
+            // Nothing was charged: forget the key, so it can be used again (another card).
+            // Otherwise (an outage, a bug) keep the checkout for a retry, which may resume at once.
+            let forget = matches!(
+                error,
+                OrderError::EmptyCart
+                    | OrderError::ProductGone(_)
+                    | OrderError::MixedCurrencies
+                    | OrderError::PaymentDeclined(_)
+            );
+            if let Err(e) = self.store.release(&checkout, forget, now_ms()).await {
+                tracing::warn!(error = %e, "releasing the checkout failed; its lease will end");
+            }
         }
+        result
+    }
 
-        let lines = match self.priced_cart(user_id).await {
-            // A concurrent attempt with this key may have placed the order and emptied the cart
-            // since the lookup above: then its order is the answer, not "cart empty".
-            Err(OrderError::EmptyCart) => {
-                return match self
+    /// Reserves the key for this attempt, or says why not: the order it made already, another
+    /// attempt running, a different request, an abandoned checkout.
+    async fn reserve(
+        &self,
+        user_id: &str,
+        idempotency_key: &str,
+        fingerprint: String,
+    ) -> Result<Reserved, OrderError> {
+        let now = now_ms();
+        let fresh = CheckoutRecord {
+            user_id: user_id.to_owned(),
+            idempotency_key: idempotency_key.to_owned(),
+            fingerprint,
+            order_id: uuid::Uuid::now_v7().to_string(),
+            state: CheckoutState::Started,
+            lease: new_lease(now, self.policy.lease),
+            priced: None,
+            created_at: platform::clock::now_rfc3339(),
+        };
+        loop {
+            if let Some(existing) = self
+                .store
+                .checkout(user_id, idempotency_key)
+                .await
+                .map_err(storage)?
+            {
+                return self.resume(existing, &fresh, now).await;
+            }
+            // An order placed before checkouts were recorded (an upgrade) answers its key too.
+            if let Some(order) = self
+                .store
+                .find_by_key(user_id, idempotency_key)
+                .await
+                .map_err(storage)?
+            {
+                return Ok(Reserved::Done(order));
+            }
+            if self.store.reserve(&fresh).await.map_err(storage)? {
+                return Ok(Reserved::Mine(fresh));
+            }
+            // Another attempt reserved the key between the two reads: look again.
+        }
+    }
+
+    async fn resume(
+        &self,
+        existing: CheckoutRecord,
+        fresh: &CheckoutRecord,
+        now: i64,
+    ) -> Result<Reserved, OrderError> {
+        if existing.fingerprint != fresh.fingerprint {
+            return Err(OrderError::KeyReused);
+        }
+        match existing.state {
+            CheckoutState::Completed => self
+                .store
+                .find(&existing.user_id, &existing.order_id)
+                .await
+                .map_err(storage)?
+                .map(Reserved::Done)
+                .ok_or_else(|| {
+                    OrderError::Internal(format!(
+                        "checkout {} is completed but its order is missing",
+                        existing.order_id
+                    ))
+                }),
+            CheckoutState::Voided => Err(OrderError::Abandoned),
+            CheckoutState::Started | CheckoutState::Charging => {
+                if existing.lease.until_ms > now {
+                    return Err(OrderError::InProgress);
+                }
+                let lease = new_lease(now, self.policy.lease);
+                if !self
                     .store
-                    .find_by_key(user_id, idempotency_key)
+                    .take_over(&existing, &lease, now)
                     .await
                     .map_err(storage)?
                 {
-                    Some(order) => Ok(order),
-                    None => Err(OrderError::EmptyCart),
-                };
+                    return Err(OrderError::InProgress);
+                }
+                tracing::info!(order_id = %existing.order_id, state = ?existing.state, "resuming an unfinished checkout");
+                Ok(Reserved::Mine(CheckoutRecord { lease, ..existing }))
             }
-            other => other?,
-        };
-        let currency_code = lines_currency(&lines)?;
-        let lines: Vec<OrderLine> = lines.into_iter().map(|(line, _)| line).collect();
-        let total_units = domain::total(&lines)?;
+        }
+    }
 
-        // The payment key is derived from the order key, so a retried checkout cannot charge twice.
+    /// Prices (unless an earlier attempt did), charges, stores the order, empties the cart.
+    async fn proceed(
+        &self,
+        checkout: &CheckoutRecord,
+        shipping: Address,
+        card: CreditCard,
+    ) -> Result<Order, OrderError> {
+        let priced = match &checkout.priced {
+            Some(priced) => priced.clone(),
+            None => {
+                let lines = self.priced_cart(&checkout.user_id).await?;
+                let currency_code = lines_currency(&lines)?;
+                let lines: Vec<OrderLine> = lines.into_iter().map(|(line, _)| line).collect();
+                let total_units = domain::total(&lines)?;
+                let priced = Priced {
+                    lines,
+                    currency_code,
+                    total_units,
+                };
+                if !self
+                    .store
+                    .priced(checkout, &priced)
+                    .await
+                    .map_err(storage)?
+                {
+                    // Our lease ended and another attempt took over: it answers.
+                    return Err(OrderError::InProgress);
+                }
+                priced
+            }
+        };
+
         let transaction_id = self
             .payments
             .charge(
-                format!("order:{user_id}:{idempotency_key}"),
-                currency_code.clone(),
-                total_units,
+                payment_key(&checkout.order_id),
+                priced.currency_code.clone(),
+                priced.total_units,
                 card,
             )
             .await?;
+        if !self.policy.pause_after_charge.is_zero() {
+            tracing::warn!(pause = ?self.policy.pause_after_charge, "fault injection: pausing between the charge and the order");
+            tokio::time::sleep(self.policy.pause_after_charge).await;
+        }
 
         let order = Order {
-            id: uuid::Uuid::now_v7().to_string(),
-            user_id: user_id.to_owned(),
-            idempotency_key: idempotency_key.to_owned(),
-            lines,
-            currency_code,
-            total_units,
+            id: checkout.order_id.clone(),
+            user_id: checkout.user_id.clone(),
+            idempotency_key: checkout.idempotency_key.clone(),
+            lines: priced.lines,
+            currency_code: priced.currency_code,
+            total_units: priced.total_units,
             shipping,
             transaction_id,
             created_at: platform::clock::now_rfc3339(),
         };
-        let order = self.store.insert(&order).await.map_err(storage)?;
+        let order = self.store.complete(&order).await.map_err(storage)?;
 
         // The order stands even if emptying the cart fails; the user can empty it by hand.
-        if let Err(error) = self.cart.empty(user_id).await {
+        if let Err(error) = self.cart.empty(&checkout.user_id).await {
             tracing::warn!(%error, "order placed but emptying the cart failed");
         }
         tracing::info!(order_id = %order.id, total_units = order.total_units, "order placed");
         Ok(order)
+    }
+
+    /// Settles the checkouts whose lease ended more than `abandon_after` before `now_ms`: one that
+    /// never charged is forgotten (its key is free again); one that may have charged gets its
+    /// charge voided and is marked voided, so a charge never stays without an order. Each is taken
+    /// over with a lease first, so a late retry and two replicas never settle the same checkout
+    /// twice.
+    pub async fn void_abandoned(&self, now_ms: i64) -> Result<Reconciled, OrderError> {
+        let ended_before = now_ms - self.policy.abandon_after.as_millis() as i64;
+        let mut done = Reconciled::default();
+        for checkout in self.store.abandoned(ended_before).await.map_err(storage)? {
+            let lease = new_lease(now_ms, self.policy.lease);
+            if !self
+                .store
+                .take_over(&checkout, &lease, now_ms)
+                .await
+                .map_err(storage)?
+            {
+                continue;
+            }
+            let checkout = CheckoutRecord { lease, ..checkout };
+            if checkout.state == CheckoutState::Started {
+                self.store
+                    .release(&checkout, true, now_ms)
+                    .await
+                    .map_err(storage)?;
+                done.released += 1;
+                continue;
+            }
+            let found = self.payments.void(payment_key(&checkout.order_id)).await?;
+            if self.store.voided(&checkout).await.map_err(storage)? {
+                done.voided += 1;
+                done.charges_voided += usize::from(found);
+                tracing::warn!(order_id = %checkout.order_id, charge_found = found, "abandoned checkout voided");
+            }
+        }
+        Ok(done)
     }
 
     /// The cart's lines with names and prices from the catalog, and each line's currency.
@@ -164,6 +422,14 @@ impl<K: Cart, C: Catalog, P: Payments> Checkout<K, C, P> {
         }))
         .await
     }
+}
+
+/// The outcome of reserving a key.
+enum Reserved {
+    /// The key's order exists: the answer.
+    Done(Order),
+    /// This attempt holds the key.
+    Mine(CheckoutRecord),
 }
 
 fn lines_currency(lines: &[(OrderLine, String)]) -> Result<String, OrderError> {
@@ -196,16 +462,14 @@ mod tests {
         items: Arc<Mutex<Vec<(String, i32)>>>,
         fail: Option<OrderError>,
         emptied: Arc<Mutex<u32>>,
-        /// Stored, then the cart emptied, as a concurrent attempt would, when the cart is read.
-        race: Arc<Mutex<Option<(OrderStore, Order)>>>,
+        /// When set, reading the cart waits for a permit: an attempt held in the middle.
+        gate: Option<Arc<tokio::sync::Semaphore>>,
     }
 
     impl Cart for FakeCart {
         async fn items(&self, _user_id: &str) -> Result<Vec<(String, i32)>, OrderError> {
-            let race = self.race.lock().unwrap().take();
-            if let Some((store, order)) = race {
-                store.insert(&order).await.unwrap();
-                self.items.lock().unwrap().clear();
+            if let Some(gate) = &self.gate {
+                gate.acquire().await.unwrap().forget();
             }
             match &self.fail {
                 Some(e) => Err(e.clone()),
@@ -237,7 +501,10 @@ mod tests {
     #[derive(Clone, Default)]
     struct FakePayments {
         charges: Arc<Mutex<BTreeMap<String, (i64, String)>>>,
+        voided: Arc<Mutex<Vec<String>>>,
         decline: bool,
+        /// Answers to lose after charging (the charge stands, the caller sees UNAVAILABLE).
+        lose_answers: Arc<Mutex<u32>>,
     }
 
     impl Payments for FakePayments {
@@ -253,11 +520,25 @@ mod tests {
             }
             let mut charges = self.charges.lock().unwrap();
             let n = charges.len();
-            Ok(charges
+            let (charged, tx) = charges
                 .entry(key)
                 .or_insert((units, format!("tx-{n}")))
-                .1
-                .clone())
+                .clone();
+            assert_eq!(
+                charged, units,
+                "a retry charges the amount of the first attempt"
+            );
+            let mut lose = self.lose_answers.lock().unwrap();
+            if *lose > 0 {
+                *lose -= 1;
+                return Err(OrderError::Unavailable("payments", "answer lost".into()));
+            }
+            Ok(tx)
+        }
+
+        async fn void(&self, key: String) -> Result<bool, OrderError> {
+            self.voided.lock().unwrap().push(key.clone());
+            Ok(self.charges.lock().unwrap().contains_key(&key))
         }
     }
 
@@ -326,7 +607,10 @@ mod tests {
         assert_eq!(order.total_units, 2 * 1200 + 2500);
         assert_eq!(order.currency_code, "USD");
         assert_eq!(order.lines[0].product_name, "MUG");
-        assert_eq!(payments.charges.lock().unwrap()["order:u1:k1"].0, 4900);
+        assert_eq!(
+            payments.charges.lock().unwrap()[&payment_key(&order.id)].0,
+            4900
+        );
         assert_eq!(*cart.emptied.lock().unwrap(), 1);
     }
 
@@ -347,36 +631,222 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_concurrent_attempt_that_placed_the_order_first_gives_its_order_not_cart_empty() {
-        let cart = cart_with(&[("mug", 1)]);
-        let payments = FakePayments::default();
-        let (checkout, _dir) = checkout(cart.clone(), catalog(), payments.clone()).await;
-        let placed = Order {
-            id: "order-of-the-other-attempt".into(),
-            user_id: "u1".into(),
-            idempotency_key: "k1".into(),
-            lines: vec![OrderLine {
-                product_id: "mug".into(),
-                product_name: "MUG".into(),
-                quantity: 1,
-                unit_units: 1200,
-            }],
-            currency_code: "USD".into(),
-            total_units: 1200,
-            shipping: address(),
-            transaction_id: "tx-other".into(),
-            created_at: platform::clock::now_rfc3339(),
+    async fn a_second_request_while_the_first_runs_is_told_it_is_in_progress() {
+        let gate = Arc::new(tokio::sync::Semaphore::new(0));
+        let cart = FakeCart {
+            gate: Some(gate.clone()),
+            ..cart_with(&[("mug", 1)])
         };
-        *cart.race.lock().unwrap() = Some((checkout.store().clone(), placed));
+        let payments = FakePayments::default();
+        let (checkout, _dir) = checkout(cart, catalog(), payments.clone()).await;
+        let checkout = Arc::new(checkout);
+        let first = tokio::spawn({
+            let checkout = checkout.clone();
+            async move {
+                checkout
+                    .place("u1", "k1", address(), CreditCard::default())
+                    .await
+            }
+        });
+        // The first attempt holds the key (it waits at the cart).
+        while checkout
+            .store()
+            .checkout("u1", "k1")
+            .await
+            .unwrap()
+            .is_none()
+        {
+            tokio::task::yield_now().await;
+        }
+        let second = checkout
+            .place("u1", "k1", address(), CreditCard::default())
+            .await;
+        assert_eq!(second.unwrap_err(), OrderError::InProgress);
+        gate.add_permits(1);
+        let order = first.await.unwrap().unwrap();
+        let again = checkout
+            .place("u1", "k1", address(), CreditCard::default())
+            .await
+            .unwrap();
+        assert_eq!(again, order);
+        assert_eq!(payments.charges.lock().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn the_same_key_with_another_request_is_refused_and_a_declined_key_can_be_reused() {
+        let declining = FakePayments {
+            decline: true,
+            ..Default::default()
+        };
+        let (checkout, _dir) = checkout(cart_with(&[("mug", 1)]), catalog(), declining).await;
+        let declined = checkout
+            .place("u1", "k1", address(), CreditCard::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(declined, OrderError::PaymentDeclined(_)));
+        assert!(
+            checkout
+                .store()
+                .checkout("u1", "k1")
+                .await
+                .unwrap()
+                .is_none(),
+            "a declined checkout charged nothing and frees its key"
+        );
+
+        let payments = FakePayments::default();
+        let (checkout, _dir) = self::checkout(cart_with(&[("mug", 1)]), catalog(), payments).await;
+        checkout
+            .place("u1", "k1", address(), CreditCard::default())
+            .await
+            .unwrap();
+        let other_card = CreditCard {
+            number: "5555555555554444".into(),
+            ..Default::default()
+        };
+        let err = checkout
+            .place("u1", "k1", address(), other_card)
+            .await
+            .unwrap_err();
+        assert_eq!(err, OrderError::KeyReused);
+    }
+
+    #[tokio::test]
+    async fn a_long_client_key_still_gives_a_short_payment_key() {
+        let payments = FakePayments::default();
+        let (checkout, _dir) =
+            checkout(cart_with(&[("mug", 1)]), catalog(), payments.clone()).await;
+        let key = "k".repeat(200);
+        let order = checkout
+            .place("u1", &key, address(), CreditCard::default())
+            .await
+            .unwrap();
+        let charges = payments.charges.lock().unwrap();
+        let charge_key = charges.keys().next().unwrap();
+        assert_eq!(charge_key, &payment_key(&order.id));
+        assert!(charge_key.len() <= 50, "{charge_key}");
+    }
+
+    #[tokio::test]
+    async fn a_retry_after_a_lost_charge_answer_completes_the_order_with_the_one_charge() {
+        let cart = cart_with(&[("mug", 2)]);
+        let payments = FakePayments::default();
+        *payments.lose_answers.lock().unwrap() = 1;
+        let (checkout, _dir) = checkout(cart.clone(), catalog(), payments.clone()).await;
+        let err = checkout
+            .place("u1", "k1", address(), CreditCard::default())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, OrderError::Unavailable("payments", _)),
+            "{err:?}"
+        );
+        let open = checkout
+            .store()
+            .checkout("u1", "k1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(open.state, CheckoutState::Charging);
+
+        // The price changes in between: the retry charges what the first attempt priced.
+        let mut catalog = catalog();
+        catalog.products.extend([product("mug", "USD", 9999)]);
+        let checkout = Checkout::new(
+            checkout.store().clone(),
+            cart.clone(),
+            catalog,
+            payments.clone(),
+        );
         let order = checkout
             .place("u1", "k1", address(), CreditCard::default())
             .await
             .unwrap();
-        assert_eq!(order.id, "order-of-the-other-attempt");
-        assert!(
-            payments.charges.lock().unwrap().is_empty(),
-            "no second charge"
+        assert_eq!(order.id, open.order_id);
+        assert_eq!(order.total_units, 2400);
+        let charges = payments.charges.lock().unwrap();
+        assert_eq!(charges.len(), 1);
+        assert_eq!(charges[&payment_key(&order.id)].1, order.transaction_id);
+        assert_eq!(*cart.emptied.lock().unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn abandoned_checkouts_are_voided_or_forgotten_and_a_late_retry_is_told_so() {
+        let payments = FakePayments::default();
+        *payments.lose_answers.lock().unwrap() = 1;
+        let (checkout, _dir) =
+            checkout(cart_with(&[("mug", 1)]), catalog(), payments.clone()).await;
+        checkout
+            .place("u1", "charged", address(), CreditCard::default())
+            .await
+            .unwrap_err();
+        // One that never got to the charge: the cart was down.
+        let down = Checkout::new(
+            checkout.store().clone(),
+            FakeCart {
+                fail: Some(OrderError::Unavailable("cart", "down".into())),
+                ..Default::default()
+            },
+            catalog(),
+            payments.clone(),
         );
+        down.place("u1", "uncharged", address(), CreditCard::default())
+            .await
+            .unwrap_err();
+
+        let policy = checkout.policy();
+        let not_yet = checkout.void_abandoned(now_ms()).await.unwrap();
+        assert_eq!(
+            not_yet,
+            Reconciled::default(),
+            "too early: a retry may still come"
+        );
+
+        let later = now_ms() + policy.abandon_after.as_millis() as i64 + 1;
+        let done = checkout.void_abandoned(later).await.unwrap();
+        assert_eq!(
+            done,
+            Reconciled {
+                released: 1,
+                voided: 1,
+                charges_voided: 1
+            }
+        );
+        assert_eq!(payments.voided.lock().unwrap().len(), 1);
+        assert_eq!(
+            checkout.void_abandoned(later).await.unwrap(),
+            Reconciled::default()
+        );
+
+        let late = checkout
+            .place("u1", "charged", address(), CreditCard::default())
+            .await
+            .unwrap_err();
+        assert_eq!(late, OrderError::Abandoned);
+        checkout
+            .place("u1", "uncharged", address(), CreditCard::default())
+            .await
+            .expect("the key of a checkout that charged nothing is free again");
+    }
+
+    #[test]
+    fn fingerprints_tell_requests_apart() {
+        let card = CreditCard::default();
+        assert_eq!(
+            fingerprint(&address(), &card),
+            fingerprint(&address(), &card)
+        );
+        let moved = Address {
+            street: "2 Main St".into(),
+            ..address()
+        };
+        assert_ne!(fingerprint(&address(), &card), fingerprint(&moved, &card));
+        let shifted = Address {
+            name: "An".into(),
+            street: "n1 Main St".into(),
+            ..address()
+        };
+        assert_ne!(fingerprint(&address(), &card), fingerprint(&shifted, &card));
     }
 
     #[tokio::test]

@@ -9,7 +9,9 @@ use platform::grpc_client::{GrpcChannel, retry_idempotent};
 use shop_proto::{
     cart::v1::{EmptyCartRequest, GetCartRequest, cart_service_client::CartServiceClient},
     catalog::v1::{GetProductRequest, Money, catalog_service_client::CatalogServiceClient},
-    payments::v1::{ChargeRequest, CreditCard, payment_service_client::PaymentServiceClient},
+    payments::v1::{
+        ChargeRequest, CreditCard, VoidChargeRequest, payment_service_client::PaymentServiceClient,
+    },
 };
 use tonic::{Code, Status};
 
@@ -79,7 +81,14 @@ impl Catalog for GrpcCatalog {
             _ => OrderError::Unavailable("catalog", status.message().to_owned()),
         })?
         .into_inner();
-        let price = product.price.unwrap_or_default();
+        // A product without a price (or currency) is the catalog's bug, not a free product.
+        let price = product
+            .price
+            .filter(|p| !p.currency_code.is_empty())
+            .ok_or_else(|| {
+                tracing::error!(product_id, "the catalog returned a product without a price");
+                OrderError::Internal(format!("product {product_id:?} has no price"))
+            })?;
         Ok(PricedProduct {
             id: product.id,
             name: product.name,
@@ -117,12 +126,44 @@ impl Payments for GrpcPayments {
             async move { client.charge(request).await }
         })
         .await
-        .map_err(|status| match status.code() {
-            Code::FailedPrecondition | Code::InvalidArgument => {
-                OrderError::PaymentDeclined(status.message().to_owned())
-            }
-            _ => OrderError::Unavailable("payments", status.message().to_owned()),
-        })?;
+        .map_err(charge_error)?;
         Ok(response.into_inner().transaction_id)
     }
+
+    async fn void(&self, idempotency_key: String) -> Result<bool, OrderError> {
+        let client = self.client.clone();
+        let request = VoidChargeRequest { idempotency_key };
+        // Voiding is idempotent: safe to retry.
+        let response = retry_idempotent(self.max_retries, move || {
+            let (mut client, request) = (client.clone(), request.clone());
+            async move { client.void_charge(request).await }
+        })
+        .await
+        .map_err(|status| match status.code() {
+            Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled => {
+                OrderError::Unavailable("payments", status.message().to_owned())
+            }
+            _ => unexpected("payments VoidCharge", &status),
+        })?;
+        Ok(response.into_inner().found)
+    }
+}
+
+/// A charge's error in checkout's terms. Only a declined card is the shopper's to fix; a refused
+/// request (an invalid argument, a reused key) is a bug in orders, logged with its message.
+fn charge_error(status: Status) -> OrderError {
+    match (status.code(), platform::errors::reason(&status)) {
+        (_, Some("payment_declined")) => OrderError::PaymentDeclined(status.message().to_owned()),
+        (_, Some("charge_voided")) => OrderError::Abandoned,
+        (Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled, _) => {
+            OrderError::Unavailable("payments", status.message().to_owned())
+        }
+        _ => unexpected("payments Charge", &status),
+    }
+}
+
+/// An answer that means a bug (ours or theirs): logged in full, INTERNAL to the caller.
+fn unexpected(call: &str, status: &Status) -> OrderError {
+    tracing::error!(call, code = ?status.code(), message = status.message(), "unexpected answer");
+    OrderError::Internal(format!("{call} failed: {}", status.message()))
 }

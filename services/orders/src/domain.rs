@@ -47,6 +47,17 @@ pub enum OrderError {
     MixedCurrencies,
     #[error("{0} is unavailable: {1}")]
     Unavailable(&'static str, String),
+    /// The idempotency key was used before for a request with another body.
+    #[error("the Idempotency-Key was already used for a different checkout request; use a new key")]
+    KeyReused,
+    /// Another attempt with the same key is running; try again shortly.
+    #[error("a checkout with this Idempotency-Key is in progress; try again in a moment")]
+    InProgress,
+    /// The attempt with this key never completed and its payment was voided.
+    #[error(
+        "the checkout with this Idempotency-Key was abandoned and its payment voided; check out again with a new key"
+    )]
+    Abandoned,
     /// A fault that a retry cannot fix (a bug); the cause is logged where it happened.
     #[error("{0}")]
     Internal(String),

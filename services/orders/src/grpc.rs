@@ -13,11 +13,11 @@ use shop_proto::{catalog::v1::Money, orders::v1 as pb};
 use tonic::{Request, Response, Status};
 
 pub struct OrdersGrpc {
-    checkout: Checkout,
+    checkout: std::sync::Arc<Checkout>,
 }
 
 impl OrdersGrpc {
-    pub fn new(checkout: Checkout) -> Self {
+    pub fn new(checkout: std::sync::Arc<Checkout>) -> Self {
         Self { checkout }
     }
 }
@@ -40,6 +40,14 @@ impl From<OrderError> for Status {
             }
             OrderError::NotFound(_) => Status::not_found(message),
             OrderError::Unavailable(..) => Status::unavailable(message),
+            OrderError::KeyReused => with_reason(
+                Status::failed_precondition(message),
+                "idempotency_key_reused",
+            ),
+            OrderError::InProgress => with_reason(Status::aborted(message), "checkout_in_progress"),
+            OrderError::Abandoned => {
+                with_reason(Status::failed_precondition(message), "checkout_abandoned")
+            }
             OrderError::Internal(_) => Status::internal(message),
         }
     }

@@ -50,13 +50,16 @@ pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> 
         )?),
         max_retries,
     };
-    let service = grpc::OrdersGrpc::new(app::Checkout::new(
+    let checkout = std::sync::Arc::new(app::Checkout::with_policy(
         store::OrderStore::new(pool),
         cart,
         catalog,
         payments,
+        config.checkout_policy(),
     ));
-    GrpcServer {
+    let reconciler = tokio::spawn(reconcile(checkout.clone(), shutdown.clone()));
+    let service = grpc::OrdersGrpc::new(checkout);
+    let result = GrpcServer {
         name: "orders",
         services: &[SERVICE_NAME],
         descriptors: shop_proto::FILE_DESCRIPTOR_SET,
@@ -67,5 +70,31 @@ pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> 
         listeners,
         shutdown,
     )
-    .await
+    .await;
+    reconciler.abort();
+    result
+}
+
+/// Voids abandoned checkouts on a schedule (a tenth of the abandon time, 100 ms to 30 s), until
+/// `shutdown`. Every replica runs it; each checkout is settled by one (they take its lease).
+async fn reconcile(checkout: std::sync::Arc<grpc::Checkout>, shutdown: Shutdown) {
+    let every = (checkout.policy().abandon_after / 10).clamp(
+        std::time::Duration::from_millis(100),
+        std::time::Duration::from_secs(30),
+    );
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            () = shutdown.wait() => return,
+        }
+        match checkout.void_abandoned(app::now_ms()).await {
+            Ok(done) if done != app::Reconciled::default() => {
+                tracing::info!(?done, "abandoned checkouts settled");
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "settling abandoned checkouts failed; will retry"),
+        }
+    }
 }

@@ -34,6 +34,130 @@ struct LineRow {
     unit_units: i64,
 }
 
+const CHECKOUT_COLUMNS: &str = "user_id, idempotency_key, fingerprint, order_id, state, lease_id, \
+     leased_until_ms, currency_code, total_units, lines_json, created_at";
+
+/// How far a checkout got (see migrations/0002_checkouts.sql).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckoutState {
+    Started,
+    Charging,
+    Completed,
+    Voided,
+}
+
+/// Which attempt works on a checkout, until when (milliseconds since the Unix epoch).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    pub id: String,
+    pub until_ms: i64,
+}
+
+/// The cart as priced for a checkout, kept before the charge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Priced {
+    pub lines: Vec<OrderLine>,
+    pub currency_code: String,
+    pub total_units: i64,
+}
+
+/// A checkout's row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckoutRecord {
+    pub user_id: String,
+    pub idempotency_key: String,
+    pub fingerprint: String,
+    pub order_id: String,
+    pub state: CheckoutState,
+    pub lease: Lease,
+    /// Set from state `charging` on.
+    pub priced: Option<Priced>,
+    pub created_at: String,
+}
+
+#[derive(FromRow)]
+struct CheckoutRow {
+    user_id: String,
+    idempotency_key: String,
+    fingerprint: String,
+    order_id: String,
+    state: String,
+    lease_id: String,
+    leased_until_ms: i64,
+    currency_code: Option<String>,
+    total_units: Option<i64>,
+    lines_json: Option<String>,
+    created_at: String,
+}
+
+/// An order line as kept in `checkouts.lines_json`.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredLine {
+    product_id: String,
+    product_name: String,
+    quantity: i32,
+    unit_units: i64,
+}
+
+impl From<&OrderLine> for StoredLine {
+    fn from(l: &OrderLine) -> Self {
+        Self {
+            product_id: l.product_id.clone(),
+            product_name: l.product_name.clone(),
+            quantity: l.quantity,
+            unit_units: l.unit_units,
+        }
+    }
+}
+
+impl TryFrom<CheckoutRow> for CheckoutRecord {
+    type Error = sqlx::Error;
+
+    fn try_from(row: CheckoutRow) -> sqlx::Result<Self> {
+        let corrupt = |what: String| sqlx::Error::Decode(what.into());
+        let state = match row.state.as_str() {
+            "started" => CheckoutState::Started,
+            "charging" => CheckoutState::Charging,
+            "completed" => CheckoutState::Completed,
+            "voided" => CheckoutState::Voided,
+            other => return Err(corrupt(format!("checkouts.state {other:?}"))),
+        };
+        let priced = match (row.currency_code, row.total_units, row.lines_json) {
+            (Some(currency_code), Some(total_units), Some(json)) => {
+                let lines: Vec<StoredLine> = serde_json::from_str(&json)
+                    .map_err(|e| corrupt(format!("checkouts.lines_json: {e}")))?;
+                Some(Priced {
+                    lines: lines
+                        .into_iter()
+                        .map(|l| OrderLine {
+                            product_id: l.product_id,
+                            product_name: l.product_name,
+                            quantity: l.quantity,
+                            unit_units: l.unit_units,
+                        })
+                        .collect(),
+                    currency_code,
+                    total_units,
+                })
+            }
+            _ => None,
+        };
+        Ok(Self {
+            user_id: row.user_id,
+            idempotency_key: row.idempotency_key,
+            fingerprint: row.fingerprint,
+            order_id: row.order_id,
+            state,
+            lease: Lease {
+                id: row.lease_id,
+                until_ms: row.leased_until_ms,
+            },
+            priced,
+            created_at: row.created_at,
+        })
+    }
+}
+
 #[derive(Clone)]
 pub struct OrderStore {
     pool: AnyPool,
@@ -47,10 +171,16 @@ impl OrderStore {
     /// Stores an order and its lines in one transaction. If an order with the same user and
     /// idempotency key is there already (a concurrent retry won), returns that one instead.
     pub async fn insert(&self, order: &Order) -> sqlx::Result<Order> {
+        self.complete(order).await
+    }
+
+    /// Stores the order of a checkout and its lines, and marks the checkout completed, in one
+    /// transaction. If the order is there already (another attempt completed it), returns that one.
+    pub async fn complete(&self, order: &Order) -> sqlx::Result<Order> {
         let mut tx = self.pool.begin().await?;
         let inserted = sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO orders ({ORDER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-             ON CONFLICT (user_id, idempotency_key) DO NOTHING"
+             ON CONFLICT DO NOTHING"
         )))
         .bind(&order.id)
         .bind(&order.user_id)
@@ -88,8 +218,155 @@ impl OrderStore {
             .execute(&mut *tx)
             .await?;
         }
+        sqlx::query(
+            "UPDATE checkouts SET state = 'completed', leased_until_ms = 0 \
+             WHERE user_id = $1 AND idempotency_key = $2",
+        )
+        .bind(&order.user_id)
+        .bind(&order.idempotency_key)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(order.clone())
+    }
+
+    /// Reserves (user, key) for a new checkout attempt holding `lease`; `false` when the key has a
+    /// checkout already.
+    pub async fn reserve(&self, checkout: &CheckoutRecord) -> sqlx::Result<bool> {
+        let inserted = sqlx::query(
+            "INSERT INTO checkouts (user_id, idempotency_key, fingerprint, order_id, state, lease_id, \
+             leased_until_ms, created_at) VALUES ($1, $2, $3, $4, 'started', $5, $6, $7) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(&checkout.user_id)
+        .bind(&checkout.idempotency_key)
+        .bind(&checkout.fingerprint)
+        .bind(&checkout.order_id)
+        .bind(&checkout.lease.id)
+        .bind(checkout.lease.until_ms)
+        .bind(&checkout.created_at)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(inserted == 1)
+    }
+
+    pub async fn checkout(
+        &self,
+        user_id: &str,
+        idempotency_key: &str,
+    ) -> sqlx::Result<Option<CheckoutRecord>> {
+        let row: Option<CheckoutRow> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {CHECKOUT_COLUMNS} FROM checkouts WHERE user_id = $1 AND idempotency_key = $2"
+        )))
+        .bind(user_id)
+        .bind(idempotency_key)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(CheckoutRecord::try_from).transpose()
+    }
+
+    /// Takes over the lease of an open checkout whose lease has ended by `now_ms`; `false` when
+    /// another attempt holds it (or took it first).
+    pub async fn take_over(
+        &self,
+        checkout: &CheckoutRecord,
+        new: &Lease,
+        now_ms: i64,
+    ) -> sqlx::Result<bool> {
+        let updated = sqlx::query(
+            "UPDATE checkouts SET lease_id = $3, leased_until_ms = $4 \
+             WHERE user_id = $1 AND idempotency_key = $2 AND lease_id = $5 AND leased_until_ms <= $6 \
+             AND state IN ('started', 'charging')",
+        )
+        .bind(&checkout.user_id)
+        .bind(&checkout.idempotency_key)
+        .bind(&new.id)
+        .bind(new.until_ms)
+        .bind(&checkout.lease.id)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(updated == 1)
+    }
+
+    /// Keeps the priced cart of a checkout (state `charging`), before it is charged, so that any
+    /// retry charges the same amount; `false` when `lease` is no longer this attempt's.
+    pub async fn priced(&self, checkout: &CheckoutRecord, priced: &Priced) -> sqlx::Result<bool> {
+        let lines: Vec<StoredLine> = priced.lines.iter().map(StoredLine::from).collect();
+        let lines_json =
+            serde_json::to_string(&lines).map_err(|e| sqlx::Error::Encode(e.into()))?;
+        let updated = sqlx::query(
+            "UPDATE checkouts SET state = 'charging', currency_code = $3, total_units = $4, lines_json = $5 \
+             WHERE user_id = $1 AND idempotency_key = $2 AND lease_id = $6 AND state = 'started'",
+        )
+        .bind(&checkout.user_id)
+        .bind(&checkout.idempotency_key)
+        .bind(&priced.currency_code)
+        .bind(priced.total_units)
+        .bind(lines_json)
+        .bind(&checkout.lease.id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(updated == 1)
+    }
+
+    /// Ends the attempt holding `checkout.lease`: `forget` deletes a checkout that charged nothing
+    /// (the key can be used again); otherwise the lease ends at `now_ms`, so a retry resumes at
+    /// once (and the reconciler counts the time from then).
+    pub async fn release(
+        &self,
+        checkout: &CheckoutRecord,
+        forget: bool,
+        now_ms: i64,
+    ) -> sqlx::Result<()> {
+        let sql = if forget {
+            "DELETE FROM checkouts WHERE user_id = $1 AND idempotency_key = $2 AND lease_id = $3 \
+             AND state IN ('started', 'charging')"
+        } else {
+            "UPDATE checkouts SET leased_until_ms = $4 WHERE user_id = $1 AND idempotency_key = $2 \
+             AND lease_id = $3 AND state IN ('started', 'charging')"
+        };
+        let mut query = sqlx::query(sql)
+            .bind(&checkout.user_id)
+            .bind(&checkout.idempotency_key)
+            .bind(&checkout.lease.id);
+        if !forget {
+            query = query.bind(now_ms);
+        }
+        query.execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Open checkouts whose lease ended before `ended_before_ms`: attempts that crashed or were
+    /// given up on, for the reconciler.
+    pub async fn abandoned(&self, ended_before_ms: i64) -> sqlx::Result<Vec<CheckoutRecord>> {
+        let rows: Vec<CheckoutRow> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {CHECKOUT_COLUMNS} FROM checkouts \
+             WHERE state IN ('started', 'charging') AND leased_until_ms < $1 \
+             ORDER BY leased_until_ms LIMIT 100"
+        )))
+        .bind(ended_before_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(CheckoutRecord::try_from).collect()
+    }
+
+    /// Marks a checkout voided (its charge, if any, was voided), if `checkout.lease` still holds.
+    pub async fn voided(&self, checkout: &CheckoutRecord) -> sqlx::Result<bool> {
+        let updated = sqlx::query(
+            "UPDATE checkouts SET state = 'voided', leased_until_ms = 0 \
+             WHERE user_id = $1 AND idempotency_key = $2 AND lease_id = $3 AND state = 'charging'",
+        )
+        .bind(&checkout.user_id)
+        .bind(&checkout.idempotency_key)
+        .bind(&checkout.lease.id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(updated == 1)
     }
 
     pub async fn find_by_key(
@@ -127,15 +404,22 @@ impl OrderStore {
                 .bind(user_id)
                 .fetch_all(&self.pool)
                 .await?;
-        // The lines of all those orders in one query, not one query per order.
-        let lines: Vec<(String, String, String, i32, i64)> =
-            sqlx::query_as(AssertSqlSafe(format!(
+        // The lines of exactly those orders, in one query (not one per order, and not a second
+        // "newest 100" that a concurrent checkout could shift, leaving an order without lines).
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (1..=rows.len()).map(|i| format!("${i}")).collect();
+        let mut query =
+            sqlx::query_as::<_, (String, String, String, i32, i64)>(AssertSqlSafe(format!(
                 "SELECT order_id, product_id, product_name, quantity, unit_units FROM order_lines \
-             WHERE order_id IN (SELECT id {NEWEST}) ORDER BY order_id, line_no"
-            )))
-            .bind(user_id)
-            .fetch_all(&self.pool)
-            .await?;
+                 WHERE order_id IN ({}) ORDER BY order_id, line_no",
+                placeholders.join(", ")
+            )));
+        for row in &rows {
+            query = query.bind(row.id.clone());
+        }
+        let lines = query.fetch_all(&self.pool).await?;
         let mut by_order: HashMap<String, Vec<OrderLine>> = HashMap::new();
         for (order_id, product_id, product_name, quantity, unit_units) in lines {
             by_order.entry(order_id).or_default().push(OrderLine {
@@ -261,6 +545,111 @@ mod tests {
                 store.find("bob", "o1").await.unwrap().is_none(),
                 "users see only their own orders"
             );
+        }
+    }
+
+    fn open_checkout(key: &str, order_id: &str, lease: &str, until_ms: i64) -> CheckoutRecord {
+        CheckoutRecord {
+            user_id: "ann".into(),
+            idempotency_key: key.into(),
+            fingerprint: "f".into(),
+            order_id: order_id.into(),
+            state: CheckoutState::Started,
+            lease: Lease {
+                id: lease.into(),
+                until_ms,
+            },
+            priced: None,
+            created_at: "2026-11-30T10:00:00Z".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn checkouts_are_reserved_once_leased_priced_completed_and_voided_on_every_backend() {
+        for backend in backends() {
+            let db = TestDatabase::new(backend).await;
+            let store = OrderStore::new(platform::db::connect(&db.url, &MIGRATOR).await.unwrap());
+            let first = open_checkout("k1", "o1", "lease-a", 1_000);
+            assert!(store.reserve(&first).await.unwrap());
+            assert!(
+                !store
+                    .reserve(&open_checkout("k1", "o2", "lease-b", 1_000))
+                    .await
+                    .unwrap(),
+                "one checkout per key ({backend:?})"
+            );
+            assert_eq!(store.checkout("ann", "k1").await.unwrap().unwrap(), first);
+
+            // The lease holds until 1000: no take-over before, one after.
+            let b = Lease {
+                id: "lease-b".into(),
+                until_ms: 5_000,
+            };
+            assert!(!store.take_over(&first, &b, 999).await.unwrap());
+            assert!(store.take_over(&first, &b, 1_000).await.unwrap());
+            let c = Lease {
+                id: "lease-c".into(),
+                until_ms: 5_000,
+            };
+            assert!(
+                !store.take_over(&first, &c, 9_000).await.unwrap(),
+                "lease-a is gone"
+            );
+
+            let priced = Priced {
+                lines: order("o1", "k1").lines,
+                currency_code: "USD".into(),
+                total_units: 19700,
+            };
+            assert!(
+                !store.priced(&first, &priced).await.unwrap(),
+                "only the lease holder"
+            );
+            let mine = CheckoutRecord {
+                lease: b.clone(),
+                ..first.clone()
+            };
+            assert!(store.priced(&mine, &priced).await.unwrap());
+            let stored = store.checkout("ann", "k1").await.unwrap().unwrap();
+            assert_eq!(stored.state, CheckoutState::Charging);
+            assert_eq!(stored.priced.as_ref(), Some(&priced));
+
+            // Released at 6000; abandoned only once that is old enough.
+            store.release(&mine, false, 6_000).await.unwrap();
+            assert!(store.abandoned(6_000).await.unwrap().is_empty());
+            assert_eq!(store.abandoned(6_001).await.unwrap().len(), 1);
+            let reconciler = Lease {
+                id: "lease-r".into(),
+                until_ms: 9_000,
+            };
+            assert!(store.take_over(&stored, &reconciler, 7_000).await.unwrap());
+            let settling = CheckoutRecord {
+                lease: reconciler,
+                ..stored
+            };
+            assert!(store.voided(&settling).await.unwrap());
+            assert_eq!(
+                store.checkout("ann", "k1").await.unwrap().unwrap().state,
+                CheckoutState::Voided
+            );
+            assert!(store.abandoned(i64::MAX).await.unwrap().is_empty());
+
+            // Completing stores the order and closes its checkout in one transaction.
+            let second = open_checkout("k2", "o2", "lease-x", 1_000);
+            assert!(store.reserve(&second).await.unwrap());
+            store.complete(&order("o2", "k2")).await.unwrap();
+            let done = store.checkout("ann", "k2").await.unwrap().unwrap();
+            assert_eq!(done.state, CheckoutState::Completed);
+            assert_eq!(
+                store.find("ann", "o2").await.unwrap().unwrap().lines.len(),
+                2
+            );
+
+            // A checkout that charged nothing is forgotten: the key is free again.
+            let third = open_checkout("k3", "o3", "lease-y", 1_000);
+            assert!(store.reserve(&third).await.unwrap());
+            store.release(&third, true, 2_000).await.unwrap();
+            assert!(store.checkout("ann", "k3").await.unwrap().is_none());
         }
     }
 }

@@ -41,11 +41,7 @@ impl PaymentsApp {
         domain::validate_request(currency_code, units, idempotency_key)?;
         // A retry returns the first result without charging again.
         if let Some(existing) = self.store.find(idempotency_key).await? {
-            return if existing.amount_units == units && existing.currency_code == currency_code {
-                Ok(existing)
-            } else {
-                Err(ChargeError::KeyReused(idempotency_key.to_owned()).into())
-            };
+            return same_charge(existing, currency_code, units);
         }
         let now = OffsetDateTime::now_utc();
         let digits = domain::validate_card(&card, now.year(), i32::from(u8::from(now.month())))?;
@@ -57,10 +53,26 @@ impl PaymentsApp {
             amount_units: units,
             card_last_four: digits[digits.len() - 4..].to_owned(),
             created_at: platform::clock::now_rfc3339(),
+            voided_at: None,
         };
-        let recorded = self.store.record(charge).await?;
+        // A concurrent request with the key may have recorded first: its charge holds the key, and
+        // it must be for the same amount too.
+        let recorded = same_charge(self.store.record(charge).await?, currency_code, units)?;
         tracing::info!(transaction_id = %recorded.transaction_id, amount = recorded.amount_units, "charged");
         Ok(recorded)
+    }
+
+    /// Voids the charge made with `idempotency_key`; `None` when there is none.
+    pub async fn void(&self, idempotency_key: &str) -> Result<Option<Charge>, AppError> {
+        domain::validate_key(idempotency_key)?;
+        let voided = self
+            .store
+            .void(idempotency_key, &platform::clock::now_rfc3339())
+            .await?;
+        if let Some(charge) = &voided {
+            tracing::info!(transaction_id = %charge.transaction_id, "charge voided");
+        }
+        Ok(voided)
     }
 
     /// The card processor's answer, with the configured faults.
@@ -73,6 +85,18 @@ impl PaymentsApp {
         }
         Ok(())
     }
+}
+
+/// `existing`, the charge that holds a key, as the answer to a request for `units` of
+/// `currency_code`: the same charge, or an error when it was for another amount or was voided.
+fn same_charge(existing: Charge, currency_code: &str, units: i64) -> Result<Charge, AppError> {
+    if existing.voided_at.is_some() {
+        return Err(ChargeError::Voided(existing.idempotency_key).into());
+    }
+    if existing.amount_units != units || existing.currency_code != currency_code {
+        return Err(ChargeError::KeyReused(existing.idempotency_key).into());
+    }
+    Ok(existing)
 }
 
 #[cfg(test)]
@@ -112,6 +136,49 @@ mod tests {
             "{err:?}"
         );
         assert_eq!(first.card_last_four, "1111");
+    }
+
+    #[tokio::test]
+    async fn concurrent_charges_with_one_key_and_different_amounts_charge_once() {
+        let (app, _dir) = app(Faults::default()).await;
+        let app = std::sync::Arc::new(app);
+        let attempts = (0..8).map(|i| {
+            let app = app.clone();
+            let units = 1000 + i % 2;
+            tokio::spawn(async move { (units, app.charge("k1", "USD", units, card(GOOD)).await) })
+        });
+        let results = futures::future::join_all(attempts).await;
+        let held = app.store.find("k1").await.unwrap().unwrap();
+        for result in results {
+            let (units, result) = result.unwrap();
+            match result {
+                Ok(charge) => {
+                    assert_eq!(charge, held);
+                    assert_eq!(
+                        charge.amount_units, units,
+                        "a success is for the amount asked"
+                    );
+                }
+                Err(AppError::Charge(ChargeError::KeyReused(_))) => {}
+                Err(other) => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(app.store.count().await.unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_voided_charge_is_never_charged_again() {
+        let (app, _dir) = app(Faults::default()).await;
+        let first = app.charge("k1", "USD", 1200, card(GOOD)).await.unwrap();
+        let voided = app.void("k1").await.unwrap().unwrap();
+        assert_eq!(voided.transaction_id, first.transaction_id);
+        assert!(voided.voided_at.is_some());
+        let err = app.charge("k1", "USD", 1200, card(GOOD)).await.unwrap_err();
+        assert!(
+            matches!(err, AppError::Charge(ChargeError::Voided(_))),
+            "{err:?}"
+        );
+        assert!(app.void("nothing-here").await.unwrap().is_none());
     }
 
     #[tokio::test]

@@ -22,6 +22,8 @@ pub enum ChargeError {
     Invalid(String),
     #[error("idempotency key {0:?} was already used for a different amount")]
     KeyReused(String),
+    #[error("the charge with idempotency key {0:?} was voided")]
+    Voided(String),
 }
 
 /// Demo fault injection, off unless configured.
@@ -53,6 +55,11 @@ pub fn validate_request(
             "amount must be positive, got {units}"
         )));
     }
+    validate_key(idempotency_key)
+}
+
+/// An idempotency key is 1 to 200 bytes.
+pub fn validate_key(idempotency_key: &str) -> Result<(), ChargeError> {
     if idempotency_key.trim().is_empty() || idempotency_key.len() > 200 {
         return Err(ChargeError::Invalid(
             "idempotency_key must be 1 to 200 characters".into(),

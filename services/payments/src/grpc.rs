@@ -5,6 +5,7 @@ use crate::{
     domain::{Card, ChargeError},
     store::Charge,
 };
+use platform::errors::with_reason;
 use shop_proto::payments::v1 as pb;
 use tonic::{Request, Response, Status};
 
@@ -21,9 +22,18 @@ impl PaymentsGrpc {
 impl From<ChargeError> for Status {
     fn from(error: ChargeError) -> Self {
         match error {
-            ChargeError::Declined(_) | ChargeError::KeyReused(_) => {
-                Status::failed_precondition(error.to_string())
-            }
+            ChargeError::Declined(_) => with_reason(
+                Status::failed_precondition(error.to_string()),
+                "payment_declined",
+            ),
+            ChargeError::KeyReused(_) => with_reason(
+                Status::failed_precondition(error.to_string()),
+                "idempotency_key_reused",
+            ),
+            ChargeError::Voided(_) => with_reason(
+                Status::failed_precondition(error.to_string()),
+                "charge_voided",
+            ),
             ChargeError::Invalid(_) => Status::invalid_argument(error.to_string()),
         }
     }
@@ -76,5 +86,17 @@ impl pb::payment_service_server::PaymentService for PaymentsGrpc {
             )
             .await?;
         Ok(response(&charge))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn void_charge(
+        &self,
+        request: Request<pb::VoidChargeRequest>,
+    ) -> Result<Response<pb::VoidChargeResponse>, Status> {
+        let voided = self.app.void(&request.into_inner().idempotency_key).await?;
+        Ok(Response::new(pb::VoidChargeResponse {
+            found: voided.is_some(),
+            transaction_id: voided.map(|c| c.transaction_id).unwrap_or_default(),
+        }))
     }
 }

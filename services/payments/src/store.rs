@@ -12,6 +12,8 @@ pub struct Charge {
     pub amount_units: i64,
     pub card_last_four: String,
     pub created_at: String,
+    /// When it was voided; `None` while it stands.
+    pub voided_at: Option<String>,
 }
 
 #[derive(Clone)]
@@ -26,8 +28,8 @@ impl ChargeStore {
 
     pub async fn find(&self, idempotency_key: &str) -> sqlx::Result<Option<Charge>> {
         sqlx::query_as(
-            "SELECT idempotency_key, transaction_id, currency_code, amount_units, card_last_four, created_at \
-             FROM charges WHERE idempotency_key = $1",
+            "SELECT idempotency_key, transaction_id, currency_code, amount_units, card_last_four, created_at, \
+             voided_at FROM charges WHERE idempotency_key = $1",
         )
         .bind(idempotency_key)
         .fetch_optional(&self.pool)
@@ -59,6 +61,19 @@ impl ChargeStore {
         }
     }
 
+    /// Voids the charge made with `idempotency_key` (once: a second void changes nothing) and
+    /// returns it; `None` when there is none.
+    pub async fn void(&self, idempotency_key: &str, at: &str) -> sqlx::Result<Option<Charge>> {
+        sqlx::query(
+            "UPDATE charges SET voided_at = $2 WHERE idempotency_key = $1 AND voided_at IS NULL",
+        )
+        .bind(idempotency_key)
+        .bind(at)
+        .execute(&self.pool)
+        .await?;
+        self.find(idempotency_key).await
+    }
+
     pub async fn count(&self) -> sqlx::Result<i64> {
         sqlx::query_scalar("SELECT COUNT(*) FROM charges")
             .fetch_one(&self.pool)
@@ -79,6 +94,7 @@ mod tests {
             amount_units: 1999,
             card_last_four: "1111".into(),
             created_at: "2026-11-25T00:00:00Z".into(),
+            voided_at: None,
         }
     }
 
@@ -106,6 +122,26 @@ mod tests {
             );
             assert_eq!(store.count().await.unwrap(), 1);
             assert!(store.find("k2").await.unwrap().is_none());
+
+            let voided = store
+                .void("k1", "2026-11-30T00:00:00Z")
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(voided.voided_at.as_deref(), Some("2026-11-30T00:00:00Z"));
+            let again = store
+                .void("k1", "2026-12-01T00:00:00Z")
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(again.voided_at, voided.voided_at, "the first void stands");
+            assert!(
+                store
+                    .void("k2", "2026-11-30T00:00:00Z")
+                    .await
+                    .unwrap()
+                    .is_none()
+            );
         }
     }
 }
