@@ -40,6 +40,22 @@ async fn bad_requests_get_a_clear_json_error() {
         .unwrap();
     expect_error(r, 415, "unsupported_media_type").await;
 
+    // A page token the API did not issue is refused, not answered with an empty page; a path
+    // segment that is not UTF-8 gets the same JSON error shape.
+    let r = http
+        .get(shop.url("/api/v1/products?page_token=zz-not-issued"))
+        .send()
+        .await
+        .unwrap();
+    let message = expect_error(r, 400, "invalid_argument").await;
+    assert!(message.contains("page_token"), "{message}");
+    let r = http
+        .get(shop.url("/api/v1/products/%FF%FE"))
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, 400, "invalid_path").await;
+
     // Unknown product, quantity out of range.
     let message = expect_error(
         shop.add_to_cart(&token, "no-such-product", 1).await,

@@ -9,7 +9,7 @@ use crate::{
 };
 use axum::{
     Json,
-    extract::{FromRequest, FromRequestParts, Path, State},
+    extract::{FromRequest, FromRequestParts, State},
     http::{HeaderMap, StatusCode},
 };
 use futures::future::join_all;
@@ -25,6 +25,12 @@ pub struct AppJson<T>(pub T);
 #[derive(FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct AppQuery<T>(pub T);
+
+/// `Path` whose rejections (e.g. a segment that is not valid UTF-8 once decoded) are our JSON
+/// errors.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct AppPath<T>(pub T);
 
 /// List products, a page at a time, optionally of one category.
 #[utoipa::path(get, path = "/api/v1/products", tag = "products", params(ListProductsQuery),
@@ -81,7 +87,7 @@ pub async fn search_products(
     responses((status = 200, body = Product), (status = 404, body = ErrorBody)))]
 pub async fn get_product(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
 ) -> Result<Json<Product>, ApiError> {
     Ok(Json(
         fetch_product(&state, id)
@@ -191,7 +197,7 @@ pub async fn add_cart_item(
 pub async fn remove_cart_item(
     State(state): State<AppState>,
     user: User,
-    Path(product_id): Path<String>,
+    AppPath(product_id): AppPath<String>,
 ) -> Result<Json<Cart>, ApiError> {
     let cart = state
         .cart
@@ -287,7 +293,7 @@ pub async fn list_orders(
 pub async fn get_order(
     State(state): State<AppState>,
     user: User,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
 ) -> Result<Json<Order>, ApiError> {
     let orders = state.orders.clone();
     let request = orders_pb::GetOrderRequest {

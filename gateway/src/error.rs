@@ -3,7 +3,7 @@
 
 use axum::{
     Json,
-    extract::rejection::{JsonRejection, QueryRejection},
+    extract::rejection::{JsonRejection, PathRejection, QueryRejection},
     http::StatusCode,
     response::{IntoResponse, Response},
 };
@@ -151,6 +151,12 @@ impl From<JsonRejection> for ApiError {
             _ => "invalid_body",
         };
         Self::new(rejection.status(), code, rejection.body_text())
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        Self::bad_request("invalid_path", rejection.body_text())
     }
 }
 

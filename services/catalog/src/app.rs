@@ -31,7 +31,7 @@ impl CatalogApp {
         Self { store }
     }
 
-    /// `page_size` 0 means the default; `page_token` is the last id of the previous page.
+    /// `page_size` 0 means the default; `page_token` is the previous page's `next_page_token`.
     pub async fn list(
         &self,
         category: &str,
@@ -40,9 +40,10 @@ impl CatalogApp {
     ) -> Result<Page, AppError> {
         let limit = domain::page_size(page_size)?;
         let category = Some(category.trim()).filter(|c| !c.is_empty());
-        let (products, more) = self.store.list(category, page_token, limit).await?;
+        let after = domain::after_page_token(page_token)?;
+        let (products, more) = self.store.list(category, &after, limit).await?;
         let next_page_token = more
-            .then(|| products.last().map(|p| p.id.clone()))
+            .then(|| products.last().map(|p| domain::page_token(&p.id)))
             .flatten();
         Ok(Page {
             products,
@@ -103,6 +104,10 @@ mod tests {
             domain::seed_products().len(),
             "every product, once"
         );
+        assert!(matches!(
+            app.list("", "not-a-token", 7).await,
+            Err(AppError::Catalog(CatalogError::InvalidArgument(_)))
+        ));
     }
 
     #[tokio::test]

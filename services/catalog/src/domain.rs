@@ -49,6 +49,36 @@ pub fn page_size(requested: i32) -> Result<u32, CatalogError> {
     }
 }
 
+/// The token of the page after the product `last_id`: opaque to clients (`p.` and the id in hex),
+/// so that they pass back what they were given rather than build their own.
+pub fn page_token(last_id: &str) -> String {
+    let hex: String = last_id.bytes().map(|b| format!("{b:02x}")).collect();
+    format!("p.{hex}")
+}
+
+/// The product id a page token continues after; `""` for the first page. A token the API did not
+/// issue is an error, not an empty page.
+pub fn after_page_token(token: &str) -> Result<String, CatalogError> {
+    if token.is_empty() {
+        return Ok(String::new());
+    }
+    let invalid = || {
+        CatalogError::InvalidArgument(
+            "page_token is not one this API issued: pass back a next_page_token unchanged".into(),
+        )
+    };
+    let hex = token.strip_prefix("p.").ok_or_else(invalid)?;
+    if hex.is_empty() || hex.len() % 2 != 0 || hex.len() > 400 {
+        return Err(invalid());
+    }
+    let bytes = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16))
+        .collect::<Result<Vec<u8>, _>>()
+        .map_err(|_| invalid())?;
+    String::from_utf8(bytes).map_err(|_| invalid())
+}
+
 /// Normalizes a search query: trimmed, lower-case, not empty, not absurdly long.
 pub fn search_query(query: &str) -> Result<String, CatalogError> {
     let query = query.trim().to_lowercase();
@@ -104,5 +134,17 @@ mod tests {
         assert_eq!(search_query("  Coffee ").unwrap(), "coffee");
         assert!(search_query("   ").is_err());
         assert_eq!(like_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
+    }
+
+    #[test]
+    fn page_tokens_round_trip_and_foreign_ones_are_refused() {
+        assert_eq!(after_page_token("").unwrap(), "");
+        assert_eq!(after_page_token(&page_token("e-reader")).unwrap(), "e-reader");
+        for foreign in ["e-reader", "p.", "p.zz", "p.abc", "q.6162"] {
+            assert!(
+                matches!(after_page_token(foreign), Err(CatalogError::InvalidArgument(_))),
+                "{foreign}"
+            );
+        }
     }
 }
