@@ -139,10 +139,16 @@ mod tests {
     #[test]
     fn page_tokens_round_trip_and_foreign_ones_are_refused() {
         assert_eq!(after_page_token("").unwrap(), "");
-        assert_eq!(after_page_token(&page_token("e-reader")).unwrap(), "e-reader");
+        assert_eq!(
+            after_page_token(&page_token("e-reader")).unwrap(),
+            "e-reader"
+        );
         for foreign in ["e-reader", "p.", "p.zz", "p.abc", "q.6162"] {
             assert!(
-                matches!(after_page_token(foreign), Err(CatalogError::InvalidArgument(_))),
+                matches!(
+                    after_page_token(foreign),
+                    Err(CatalogError::InvalidArgument(_))
+                ),
                 "{foreign}"
             );
         }
