@@ -13,7 +13,6 @@ use axum::{
     http::{HeaderMap, StatusCode},
 };
 use futures::future::join_all;
-use platform::grpc_client::retry_idempotent;
 use shop_proto::{cart::v1 as cart_pb, catalog::v1 as catalog_pb, orders::v1 as orders_pb};
 
 /// `Json` whose rejections (malformed JSON, wrong fields, too large) are our JSON errors.
@@ -45,13 +44,16 @@ pub async fn list_products(
         category: query.category.unwrap_or_default(),
     };
     let catalog = state.catalog.clone();
-    let page = retry_idempotent(state.retries, move || {
-        let (mut catalog, request) = (catalog.clone(), request.clone());
-        async move { catalog.list_products(request).await }
-    })
-    .await
-    .map_err(ApiError::backend("catalog"))?
-    .into_inner();
+    let page = state
+        .retries
+        .catalog
+        .run(move || {
+            let (mut catalog, request) = (catalog.clone(), request.clone());
+            async move { catalog.list_products(request).await }
+        })
+        .await
+        .map_err(ApiError::backend("catalog"))?
+        .into_inner();
     Ok(Json(ProductPage {
         products: page.products.into_iter().map(Product::from).collect(),
         next_page_token: Some(page.next_page_token).filter(|t| !t.is_empty()),
@@ -70,13 +72,16 @@ pub async fn search_products(
         limit: query.limit.unwrap_or(0),
     };
     let catalog = state.catalog.clone();
-    let found = retry_idempotent(state.retries, move || {
-        let (mut catalog, request) = (catalog.clone(), request.clone());
-        async move { catalog.search_products(request).await }
-    })
-    .await
-    .map_err(ApiError::backend("catalog"))?
-    .into_inner();
+    let found = state
+        .retries
+        .catalog
+        .run(move || {
+            let (mut catalog, request) = (catalog.clone(), request.clone());
+            async move { catalog.search_products(request).await }
+        })
+        .await
+        .map_err(ApiError::backend("catalog"))?
+        .into_inner();
     Ok(Json(SearchResults {
         products: found.products.into_iter().map(Product::from).collect(),
     }))
@@ -100,12 +105,15 @@ pub async fn get_product(
 async fn fetch_product(state: &AppState, id: String) -> Result<catalog_pb::Product, tonic::Status> {
     let catalog = state.catalog.clone();
     let request = catalog_pb::GetProductRequest { id };
-    Ok(retry_idempotent(state.retries, move || {
-        let (mut catalog, request) = (catalog.clone(), request.clone());
-        async move { catalog.get_product(request).await }
-    })
-    .await?
-    .into_inner())
+    Ok(state
+        .retries
+        .catalog
+        .run(move || {
+            let (mut catalog, request) = (catalog.clone(), request.clone());
+            async move { catalog.get_product(request).await }
+        })
+        .await?
+        .into_inner())
 }
 
 /// Start a session as a guest: returns a bearer token for the cart, checkout and orders.
@@ -140,13 +148,16 @@ pub async fn create_session(
 pub async fn get_cart(State(state): State<AppState>, user: User) -> Result<Json<Cart>, ApiError> {
     let cart = state.cart.clone();
     let request = cart_pb::GetCartRequest { user_id: user.id };
-    let cart = retry_idempotent(state.retries, move || {
-        let (mut cart, request) = (cart.clone(), request.clone());
-        async move { cart.get_cart(request).await }
-    })
-    .await
-    .map_err(ApiError::backend("cart"))?
-    .into_inner();
+    let cart = state
+        .retries
+        .cart
+        .run(move || {
+            let (mut cart, request) = (cart.clone(), request.clone());
+            async move { cart.get_cart(request).await }
+        })
+        .await
+        .map_err(ApiError::backend("cart"))?
+        .into_inner();
     Ok(Json(price(&state, cart).await?))
 }
 
@@ -275,13 +286,16 @@ pub async fn list_orders(
 ) -> Result<Json<OrderList>, ApiError> {
     let orders = state.orders.clone();
     let request = orders_pb::ListOrdersRequest { user_id: user.id };
-    let list = retry_idempotent(state.retries, move || {
-        let (mut orders, request) = (orders.clone(), request.clone());
-        async move { orders.list_orders(request).await }
-    })
-    .await
-    .map_err(ApiError::backend("orders"))?
-    .into_inner();
+    let list = state
+        .retries
+        .orders
+        .run(move || {
+            let (mut orders, request) = (orders.clone(), request.clone());
+            async move { orders.list_orders(request).await }
+        })
+        .await
+        .map_err(ApiError::backend("orders"))?
+        .into_inner();
     Ok(Json(OrderList {
         orders: list.orders.into_iter().map(Order::from).collect(),
     }))
@@ -300,13 +314,16 @@ pub async fn get_order(
         user_id: user.id,
         order_id: id,
     };
-    let order = retry_idempotent(state.retries, move || {
-        let (mut orders, request) = (orders.clone(), request.clone());
-        async move { orders.get_order(request).await }
-    })
-    .await
-    .map_err(ApiError::backend("orders"))?
-    .into_inner();
+    let order = state
+        .retries
+        .orders
+        .run(move || {
+            let (mut orders, request) = (orders.clone(), request.clone());
+            async move { orders.get_order(request).await }
+        })
+        .await
+        .map_err(ApiError::backend("orders"))?
+        .into_inner();
     Ok(Json(order.into()))
 }
 

@@ -23,7 +23,7 @@ use axum::{
 };
 use platform::{
     Shutdown, admin,
-    grpc_client::{GrpcChannel, channel_from_url},
+    grpc_client::{GrpcChannel, Retries, channel_from_url},
     grpc_server::Listeners,
     health::Readiness,
     http_metrics, telemetry,
@@ -41,6 +41,15 @@ use tower_http::{
 };
 use utoipa::OpenApi;
 
+/// The retries of each backend the gateway reads from (each with its own budget). Checkout is
+/// not retried here: orders retries the calls it makes.
+#[derive(Clone, Debug)]
+pub struct BackendRetries {
+    pub catalog: Retries,
+    pub cart: Retries,
+    pub orders: Retries,
+}
+
 /// What every handler shares: backend clients, token keys, readiness.
 #[derive(Clone)]
 pub struct AppState {
@@ -49,7 +58,8 @@ pub struct AppState {
     pub orders: OrderServiceClient<GrpcChannel>,
     // xtask:new-service client fields
     pub tokens: auth::Tokens,
-    pub retries: u32,
+    /// Retries of idempotent calls, with a budget per backend.
+    pub retries: BackendRetries,
     readiness: Readiness,
 }
 
@@ -72,7 +82,11 @@ impl AppState {
             orders: OrderServiceClient::new(orders),
             // xtask:new-service client values
             tokens,
-            retries: config.client.max_retries,
+            retries: BackendRetries {
+                catalog: Retries::new(config.client.max_retries),
+                cart: Retries::new(config.client.max_retries),
+                orders: Retries::new(config.client.max_retries),
+            },
             readiness: Readiness::new(),
         })
     }

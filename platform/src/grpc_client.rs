@@ -8,6 +8,7 @@ use futures::future::join_all;
 use std::{
     collections::{HashMap, HashSet},
     net::SocketAddr,
+    sync::Arc,
     time::Duration,
 };
 use tonic::{
@@ -15,7 +16,11 @@ use tonic::{
     body::Body,
     transport::{Channel, Endpoint, Uri, channel::Change},
 };
-use tower::{BoxError, ServiceBuilder, ServiceExt, util::BoxCloneSyncService};
+use tower::{
+    BoxError, ServiceBuilder, ServiceExt,
+    retry::budget::{Budget, TpsBudget},
+    util::BoxCloneSyncService,
+};
 
 /// Longest wait for a replica's health check; a slower replica counts as not ready.
 const HEALTH_CHECK_TIMEOUT: Duration = Duration::from_millis(800);
@@ -278,36 +283,77 @@ pub fn is_retryable(status: &Status) -> bool {
     status.code() == Code::Unavailable
 }
 
-/// Runs an idempotent call, retrying `UNAVAILABLE` up to `max_retries` times with exponential
-/// backoff and jitter (backon), so that callers retrying together do not hit a recovering backend
-/// in lockstep. Only for calls that are safe to repeat (reads, or writes with an idempotency key).
+/// How a caller retries its idempotent calls to one backend: `UNAVAILABLE` up to `max` times per
+/// call, with exponential backoff and jitter (backon), and within a retry budget shared by every
+/// call to that backend (tower's `TpsBudget`: retries may add at most 20% to the calls of the last
+/// 10 s, plus 5 per second). So a backend that is down gets a trickle of retries, not a multiple of
+/// the traffic, and callers retrying together do not hit a recovering backend in lockstep.
 ///
-/// Returns a boxed future: a concrete `Send` type keeps callers inside `#[tonic::async_trait]`
-/// clear of rustc's "Send is not general enough" limitation with generic client futures.
-pub fn retry_idempotent<'a, T, F, Fut>(
-    max_retries: u32,
-    mut call: F,
-) -> futures::future::BoxFuture<'a, Result<T, Status>>
-where
-    T: Send + 'a,
-    F: FnMut() -> Fut + Send + 'a,
-    Fut: Future<Output = Result<T, Status>> + Send + 'a,
-{
-    use backon::{ExponentialBuilder, Retryable};
-    let backoff = ExponentialBuilder::default()
-        .with_min_delay(Duration::from_millis(100))
-        .with_max_delay(Duration::from_secs(1))
-        .with_max_times(max_retries as usize)
-        .with_jitter();
-    Box::pin(
-        (move || call())
-            .retry(backoff)
-            .sleep(tokio::time::sleep)
-            .when(is_retryable)
-            .notify(|status: &Status, after: Duration| {
-                tracing::debug!(error = %status.message(), ?after, "retrying idempotent call");
-            }),
-    )
+/// Retries happen in one layer per call path: each service retries the calls it makes, and a
+/// caller does not retry a call whose callee retries its own calls on that path (the gateway does
+/// not retry PlaceOrder; orders retries Charge). docs/reliability.md lists them.
+#[derive(Clone)]
+pub struct Retries {
+    max: u32,
+    budget: Arc<TpsBudget>,
+}
+
+impl std::fmt::Debug for Retries {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Retries")
+            .field("max", &self.max)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Retries {
+    pub fn new(max: u32) -> Self {
+        Self {
+            max,
+            budget: Arc::new(TpsBudget::new(Duration::from_secs(10), 5, 0.2)),
+        }
+    }
+
+    /// Runs an idempotent call with these retries. Only for calls that are safe to repeat (reads,
+    /// or writes with an idempotency key).
+    ///
+    /// Returns a boxed future: a concrete `Send` type keeps callers inside `#[tonic::async_trait]`
+    /// clear of rustc's "Send is not general enough" limitation with generic client futures.
+    pub fn run<'a, T, F, Fut>(
+        &self,
+        mut call: F,
+    ) -> futures::future::BoxFuture<'a, Result<T, Status>>
+    where
+        T: Send + 'a,
+        F: FnMut() -> Fut + Send + 'a,
+        Fut: Future<Output = Result<T, Status>> + Send + 'a,
+    {
+        use backon::{ExponentialBuilder, Retryable};
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(100))
+            .with_max_delay(Duration::from_secs(1))
+            .with_max_times(self.max as usize)
+            .with_jitter();
+        let budget = self.budget.clone();
+        budget.deposit();
+        Box::pin(
+            (move || call())
+                .retry(backoff)
+                .sleep(tokio::time::sleep)
+                .when(move |status: &Status| {
+                    is_retryable(status) && {
+                        let allowed = budget.withdraw();
+                        if !allowed {
+                            tracing::debug!("retry budget spent: not retrying");
+                        }
+                        allowed
+                    }
+                })
+                .notify(|status: &Status, after: Duration| {
+                    tracing::debug!(error = %status.message(), ?after, "retrying idempotent call");
+                }),
+        )
+    }
 }
 
 /// Whether a backend (any of its replicas) answers its `grpc.health.v1` check as serving, within
@@ -368,23 +414,47 @@ mod tests {
 
     #[tokio::test]
     async fn retries_unavailable_but_not_other_errors() {
+        let retries = Retries::new(2);
         let mut calls = 0;
-        let result: Result<(), Status> = retry_idempotent(2, || {
-            calls += 1;
-            async { Err(Status::unavailable("down")) }
-        })
-        .await;
+        let result: Result<(), Status> = retries
+            .run(|| {
+                calls += 1;
+                async { Err(Status::unavailable("down")) }
+            })
+            .await;
         assert_eq!(result.unwrap_err().code(), Code::Unavailable);
         assert_eq!(calls, 3);
 
         let mut calls = 0;
-        let result: Result<(), Status> = retry_idempotent(2, || {
-            calls += 1;
-            async { Err(Status::not_found("nope")) }
-        })
-        .await;
+        let result: Result<(), Status> = retries
+            .run(|| {
+                calls += 1;
+                async { Err(Status::not_found("nope")) }
+            })
+            .await;
         assert_eq!(result.unwrap_err().code(), Code::NotFound);
         assert_eq!(calls, 1);
+    }
+
+    #[tokio::test]
+    async fn a_backend_that_stays_down_gets_a_budget_of_retries_not_a_multiple_of_the_calls() {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        let retries = Retries::new(3);
+        let attempts = Arc::new(AtomicU32::new(0));
+        let calls = (0..200).map(|_| {
+            let attempts = attempts.clone();
+            retries.run(move || {
+                attempts.fetch_add(1, Ordering::Relaxed);
+                async { Err::<(), _>(Status::unavailable("down")) }
+            })
+        });
+        futures::future::join_all(calls).await;
+        let attempts = attempts.load(Ordering::Relaxed);
+        // Without a budget: 200 x (1 + 3) = 800. With it: 200, the reserve (5/s over 10 s) and 20%.
+        assert!(
+            (200..=200 + 50 + 40 + 10).contains(&attempts),
+            "{attempts} attempts for 200 calls"
+        );
     }
 
     #[tokio::test]

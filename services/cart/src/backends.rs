@@ -5,13 +5,13 @@ use crate::{
     app::{AppError, Products},
     domain::CartError,
 };
-use platform::grpc_client::{GrpcChannel, retry_idempotent};
+use platform::grpc_client::{GrpcChannel, Retries};
 use shop_proto::catalog::v1::{GetProductRequest, catalog_service_client::CatalogServiceClient};
 use tonic::Code;
 
 pub struct GrpcCatalog {
     pub client: CatalogServiceClient<GrpcChannel>,
-    pub max_retries: u32,
+    pub retries: Retries,
 }
 
 impl Products for GrpcCatalog {
@@ -22,11 +22,13 @@ impl Products for GrpcCatalog {
                 id: product_id.to_owned(),
             },
         );
-        let result = retry_idempotent(self.max_retries, move || {
-            let (mut client, request) = (client.clone(), request.clone());
-            async move { client.get_product(request).await }
-        })
-        .await;
+        let result = self
+            .retries
+            .run(move || {
+                let (mut client, request) = (client.clone(), request.clone());
+                async move { client.get_product(request).await }
+            })
+            .await;
         match result {
             Ok(_) => Ok(()),
             Err(status) if status.code() == Code::NotFound => {

@@ -30,7 +30,7 @@ pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> 
     // xtask:new-service clients
     let products = backends::GrpcCatalog {
         client: catalog,
-        max_retries: config.client.max_retries,
+        retries: platform::grpc_client::Retries::new(config.client.max_retries),
     };
     let service = grpc::CartGrpc::new(app::CartApp::new(store::CartStore::new(pool), products));
     GrpcServer {

@@ -5,7 +5,7 @@ use crate::{
     app::{Cart, Catalog, Payments, PricedProduct},
     domain::OrderError,
 };
-use platform::grpc_client::{GrpcChannel, retry_idempotent};
+use platform::grpc_client::{GrpcChannel, Retries};
 use shop_proto::{
     cart::v1::{EmptyCartRequest, GetCartRequest, cart_service_client::CartServiceClient},
     catalog::v1::{GetProductRequest, Money, catalog_service_client::CatalogServiceClient},
@@ -21,7 +21,7 @@ fn unavailable(service: &'static str) -> impl Fn(Status) -> OrderError {
 
 pub struct GrpcCart {
     pub client: CartServiceClient<GrpcChannel>,
-    pub max_retries: u32,
+    pub retries: Retries,
 }
 
 impl Cart for GrpcCart {
@@ -32,13 +32,15 @@ impl Cart for GrpcCart {
                 user_id: user_id.to_owned(),
             },
         );
-        let cart = retry_idempotent(self.max_retries, move || {
-            let (mut client, request) = (client.clone(), request.clone());
-            async move { client.get_cart(request).await }
-        })
-        .await
-        .map_err(unavailable("cart"))?
-        .into_inner();
+        let cart = self
+            .retries
+            .run(move || {
+                let (mut client, request) = (client.clone(), request.clone());
+                async move { client.get_cart(request).await }
+            })
+            .await
+            .map_err(unavailable("cart"))?
+            .into_inner();
         Ok(cart
             .items
             .into_iter()
@@ -60,7 +62,7 @@ impl Cart for GrpcCart {
 
 pub struct GrpcCatalog {
     pub client: CatalogServiceClient<GrpcChannel>,
-    pub max_retries: u32,
+    pub retries: Retries,
 }
 
 impl Catalog for GrpcCatalog {
@@ -71,16 +73,18 @@ impl Catalog for GrpcCatalog {
                 id: product_id.to_owned(),
             },
         );
-        let product = retry_idempotent(self.max_retries, move || {
-            let (mut client, request) = (client.clone(), request.clone());
-            async move { client.get_product(request).await }
-        })
-        .await
-        .map_err(|status| match status.code() {
-            Code::NotFound => OrderError::ProductGone(product_id.to_owned()),
-            _ => OrderError::Unavailable("catalog", status.message().to_owned()),
-        })?
-        .into_inner();
+        let product = self
+            .retries
+            .run(move || {
+                let (mut client, request) = (client.clone(), request.clone());
+                async move { client.get_product(request).await }
+            })
+            .await
+            .map_err(|status| match status.code() {
+                Code::NotFound => OrderError::ProductGone(product_id.to_owned()),
+                _ => OrderError::Unavailable("catalog", status.message().to_owned()),
+            })?
+            .into_inner();
         // A product without a price (or currency) is the catalog's bug, not a free product.
         let price = product
             .price
@@ -100,7 +104,7 @@ impl Catalog for GrpcCatalog {
 
 pub struct GrpcPayments {
     pub client: PaymentServiceClient<GrpcChannel>,
-    pub max_retries: u32,
+    pub retries: Retries,
 }
 
 impl Payments for GrpcPayments {
@@ -121,12 +125,14 @@ impl Payments for GrpcPayments {
         };
         let client = self.client.clone();
         // Safe to retry: the idempotency key makes the charge idempotent.
-        let response = retry_idempotent(self.max_retries, move || {
-            let (mut client, request) = (client.clone(), charge.clone());
-            async move { client.charge(request).await }
-        })
-        .await
-        .map_err(charge_error)?;
+        let response = self
+            .retries
+            .run(move || {
+                let (mut client, request) = (client.clone(), charge.clone());
+                async move { client.charge(request).await }
+            })
+            .await
+            .map_err(charge_error)?;
         Ok(response.into_inner().transaction_id)
     }
 
@@ -134,17 +140,19 @@ impl Payments for GrpcPayments {
         let client = self.client.clone();
         let request = VoidChargeRequest { idempotency_key };
         // Voiding is idempotent: safe to retry.
-        let response = retry_idempotent(self.max_retries, move || {
-            let (mut client, request) = (client.clone(), request.clone());
-            async move { client.void_charge(request).await }
-        })
-        .await
-        .map_err(|status| match status.code() {
-            Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled => {
-                OrderError::Unavailable("payments", status.message().to_owned())
-            }
-            _ => unexpected("payments VoidCharge", &status),
-        })?;
+        let response = self
+            .retries
+            .run(move || {
+                let (mut client, request) = (client.clone(), request.clone());
+                async move { client.void_charge(request).await }
+            })
+            .await
+            .map_err(|status| match status.code() {
+                Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled => {
+                    OrderError::Unavailable("payments", status.message().to_owned())
+                }
+                _ => unexpected("payments VoidCharge", &status),
+            })?;
         Ok(response.into_inner().found)
     }
 }

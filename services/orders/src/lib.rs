@@ -25,14 +25,14 @@ use shop_proto::{
 pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
     let pool = config.database.connect("orders", &store::MIGRATOR).await?;
     // xtask:new-service clients
-    let max_retries = config.client.max_retries;
+    let retries = || platform::grpc_client::Retries::new(config.client.max_retries);
     let cart = backends::GrpcCart {
         client: CartServiceClient::new(channel_from_url(
             "CART_URL",
             &config.cart_url,
             &config.client,
         )?),
-        max_retries,
+        retries: retries(),
     };
     let catalog = backends::GrpcCatalog {
         client: CatalogServiceClient::new(channel_from_url(
@@ -40,7 +40,7 @@ pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> 
             &config.catalog_url,
             &config.client,
         )?),
-        max_retries,
+        retries: retries(),
     };
     let payments = backends::GrpcPayments {
         client: PaymentServiceClient::new(channel_from_url(
@@ -48,7 +48,7 @@ pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> 
             &config.payments_url,
             &config.client,
         )?),
-        max_retries,
+        retries: retries(),
     };
     let checkout = std::sync::Arc::new(app::Checkout::with_policy(
         store::OrderStore::new(pool),
