@@ -40,6 +40,11 @@ pub struct Config {
     #[arg(long = "token-ttl-seconds", env = "TOKEN_TTL_SECONDS", value_name = "SECONDS",
           default_value = "86400", value_parser = parse::positive_seconds)]
     pub token_ttl: Duration,
+    /// Milliseconds a request may take in all, the calls it makes included (then 504); each gRPC
+    /// call carries the time left.
+    #[arg(long = "request-timeout-ms", env = "REQUEST_TIMEOUT_MS", value_name = "MS",
+          default_value = "5000", value_parser = parse::millis)]
+    pub request_budget: Duration,
     /// Largest request body accepted, in bytes (larger: 413).
     #[arg(long = "max-body-bytes", env = "MAX_BODY_BYTES", value_name = "BYTES",
           default_value = "65536", value_parser = max_body_bytes)]
@@ -69,6 +74,7 @@ impl std::fmt::Debug for Config {
             .field("cart_url", &self.cart_url)
             .field("orders_url", &self.orders_url)
             .field("token_ttl", &self.token_ttl)
+            .field("request_budget", &self.request_budget)
             .field("max_body_bytes", &self.max_body_bytes)
             .finish_non_exhaustive()
     }

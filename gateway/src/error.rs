@@ -167,10 +167,30 @@ impl From<QueryRejection> for ApiError {
 }
 
 impl ApiError {
+    /// The request's time budget ran out: 504.
+    pub fn deadline_exceeded(budget: std::time::Duration) -> Self {
+        Self::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            "deadline_exceeded",
+            format!(
+                "the shop did not answer within the request's time budget ({} ms); try again",
+                budget.as_millis()
+            ),
+        )
+    }
+
     /// Maps an error from the backend `service`: one that is down or too slow gives 503 naming
-    /// it, so a client (and the storefront) can tell which part of the shop is out.
+    /// it, so a client (and the storefront) can tell which part of the shop is out; when the
+    /// request's own budget ran out, 504.
     pub fn backend(service: &'static str) -> impl Fn(tonic::Status) -> ApiError {
         move |status| match status.code() {
+            Code::DeadlineExceeded | Code::Cancelled if platform::deadline::expired() => Self::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                "deadline_exceeded",
+                format!(
+                    "the {service} service did not answer within the request's time budget; try again"
+                ),
+            ),
             Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::Unknown
                 if platform::errors::reason(&status).is_none() =>
             {

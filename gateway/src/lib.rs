@@ -93,7 +93,25 @@ impl AppState {
 }
 
 /// The complete HTTP application.
-pub fn router(state: AppState, max_body_bytes: usize) -> Router {
+/// What bounds a request: its body, its time, and how many are served at once.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_body_bytes: usize,
+    pub request_timeout: std::time::Duration,
+    pub max_in_flight: usize,
+}
+
+impl Limits {
+    pub fn of(config: &Config) -> Self {
+        Self {
+            max_body_bytes: config.max_body_bytes,
+            request_timeout: config.request_budget,
+            max_in_flight: config.server.max_in_flight as usize,
+        }
+    }
+}
+
+pub fn router(state: AppState, limits: Limits) -> Router {
     let api = Router::new()
         .route("/products", get(api::list_products))
         .route("/products/search", get(api::search_products))
@@ -110,8 +128,21 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .nest("/api/v1", api)
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
-        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            limits.request_timeout,
+            within_budget,
+        ))
         .layer(axum::middleware::from_fn(http_metrics::track))
+        .layer(platform::overload::ShedLayer::new(limits.max_in_flight, || {
+            error::ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "overloaded",
+                "the shop is busy; try again in a moment",
+            )
+            .retry_after(1)
+            .into_response_now()
+        }))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
             let span = tracing::info_span!(
                 "http.request",
@@ -133,6 +164,25 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .with_state(state)
 }
 
+/// Gives the request `budget` in all: every gRPC call it makes carries the time left, and when it
+/// runs out the client gets 504 `deadline_exceeded` (the work below is cancelled with it).
+async fn within_budget(
+    axum::extract::State(budget): axum::extract::State<std::time::Duration>,
+    request: Request<axum::body::Body>,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let deadline = tokio::time::Instant::now() + budget;
+    match tokio::time::timeout_at(
+        deadline,
+        platform::deadline::within(deadline, next.run(request)),
+    )
+    .await
+    {
+        Ok(response) => response,
+        Err(_) => error::ApiError::deadline_exceeded(budget).into_response_now(),
+    }
+}
+
 async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
     Json(openapi::ApiDoc::openapi())
 }
@@ -143,7 +193,7 @@ pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> 
     let state = AppState::new(&config)?;
     let readiness = state.readiness.clone();
     let addr = listeners.main.local_addr()?;
-    let app = router(state, config.max_body_bytes);
+    let app = router(state, Limits::of(&config));
     let server = axum::serve(listeners.main, app)
         .with_graceful_shutdown(
             config

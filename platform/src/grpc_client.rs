@@ -263,14 +263,27 @@ where
         std::task::Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+    fn call(&mut self, mut request: http::Request<Body>) -> Self::Future {
         let inner = self.inner.clone();
-        let timeout = self.timeout;
+        // The call's own bound, or the time left of the request being served, if shorter; the
+        // callee learns it from `grpc-timeout` and passes on what is left in turn.
+        let (timeout, budget) = match crate::deadline::remaining() {
+            Some(left) if left < self.timeout => (left, "the request's remaining deadline"),
+            _ => (self.timeout, "GRPC_REQUEST_TIMEOUT_MS"),
+        };
+        if let Ok(value) = http::HeaderValue::from_str(&crate::deadline::grpc_timeout(timeout)) {
+            request.headers_mut().insert("grpc-timeout", value);
+        }
         Box::pin(async move {
+            if timeout.is_zero() {
+                return Err(ChannelError(Box::new(Status::deadline_exceeded(
+                    "the request's deadline has passed",
+                ))));
+            }
             match tokio::time::timeout(timeout, inner.oneshot(request)).await {
                 Ok(result) => result.map_err(ChannelError),
                 Err(_) => Err(ChannelError(Box::new(Status::deadline_exceeded(format!(
-                    "no answer from the backend within {} ms",
+                    "no answer from the backend within {} ms ({budget})",
                     timeout.as_millis()
                 ))))),
             }

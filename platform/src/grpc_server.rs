@@ -1,12 +1,7 @@
 //! Serving a gRPC service the same way everywhere: health protocol, reflection, tracing with W3C
 //! context from the caller, metrics, an admin HTTP listener and a bounded graceful drain.
 
-use crate::{
-    admin,
-    health::Readiness,
-    shutdown::{Shutdown, ShutdownPolicy},
-    telemetry,
-};
+use crate::{admin, config::ServerArgs, health::Readiness, shutdown::Shutdown, telemetry};
 use futures::future::BoxFuture;
 use std::{
     task::{Context, Poll},
@@ -36,7 +31,8 @@ pub struct GrpcServer {
     pub services: &'static [&'static str],
     /// The encoded file descriptor set that describes `services` (e.g. `shop_proto::FILE_DESCRIPTOR_SET`).
     pub descriptors: &'static [u8],
-    pub shutdown: ShutdownPolicy,
+    /// Its settings: how it shuts down, how many calls it takes at once.
+    pub server: ServerArgs,
 }
 
 impl GrpcServer {
@@ -80,11 +76,19 @@ impl GrpcServer {
                 span
             }))
             .layer(tower::layer::layer_fn(|inner| GrpcMetrics { inner }))
+            .layer(
+                crate::overload::ShedLayer::new(
+                    self.server.max_in_flight as usize,
+                    crate::overload::grpc_overloaded,
+                )
+                .exempt(&["/grpc.health.v1.Health/", "/grpc.reflection."]),
+            )
+            .layer(tower::layer::layer_fn(|inner| IncomingDeadline { inner }))
             .add_routes(routes)
             // Not-serving first, so health-checking balancers stop sending new calls.
             .serve_with_incoming_shutdown(
                 TcpListenerStream::new(listeners.main),
-                self.shutdown.stop_accepting(shutdown.clone(), readiness.clone()),
+                self.server.shutdown.stop_accepting(shutdown.clone(), readiness.clone()),
             );
 
         let admin = listeners
@@ -93,11 +97,51 @@ impl GrpcServer {
 
         readiness.set_serving().await;
         tracing::info!(service = self.name, %addr, "gRPC server listening");
-        let result = self.shutdown.run(self.name, server, &shutdown).await;
+        let result = self.server.shutdown.run(self.name, server, &shutdown).await;
         if let Some(admin) = admin {
             admin.abort();
         }
         result
+    }
+}
+
+/// Makes the caller's `grpc-timeout` the deadline of the work a call does, so that the calls it
+/// makes in turn carry the time left (tonic itself cancels the call when it passes).
+#[derive(Clone)]
+struct IncomingDeadline<S> {
+    inner: S,
+}
+
+impl<S, B> Service<http::Request<B>> for IncomingDeadline<S>
+where
+    S: Service<http::Request<B>>,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = futures::future::BoxFuture<'static, Result<S::Response, S::Error>>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let timeout = request
+            .headers()
+            .get("grpc-timeout")
+            .and_then(|v| v.to_str().ok())
+            .and_then(crate::deadline::parse_grpc_timeout);
+        let call = self.inner.call(request);
+        match timeout {
+            Some(timeout) => Box::pin(crate::deadline::within(
+                tokio::time::Instant::now() + timeout,
+                call,
+            )),
+            None => Box::pin(call),
+        }
     }
 }
 

@@ -9,12 +9,14 @@ pub mod binary;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod deadline;
 pub mod errors;
 pub mod grpc_client;
 pub mod grpc_server;
 pub mod health;
 pub mod http_metrics;
 pub mod metrics;
+pub mod overload;
 pub mod shutdown;
 pub mod telemetry;
 #[cfg(feature = "testing")]

@@ -37,7 +37,7 @@ pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> 
         name: "cart",
         services: &[SERVICE_NAME],
         descriptors: shop_proto::FILE_DESCRIPTOR_SET,
-        shutdown: config.server.shutdown,
+        server: config.server.clone(),
     }
     .serve(
         tonic::service::Routes::new(CartServiceServer::new(service)),

@@ -31,7 +31,7 @@ pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> 
         name: "catalog",
         services: &[SERVICE_NAME],
         descriptors: shop_proto::FILE_DESCRIPTOR_SET,
-        shutdown: config.server.shutdown,
+        server: config.server.clone(),
     }
     .serve(routes, listeners, shutdown)
     .await

@@ -63,7 +63,7 @@ pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> 
         name: "orders",
         services: &[SERVICE_NAME],
         descriptors: shop_proto::FILE_DESCRIPTOR_SET,
-        shutdown: config.server.shutdown,
+        server: config.server.clone(),
     }
     .serve(
         tonic::service::Routes::new(OrderServiceServer::new(service)),

@@ -32,7 +32,7 @@ pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> 
         name: "payments",
         services: &[SERVICE_NAME],
         descriptors: shop_proto::FILE_DESCRIPTOR_SET,
-        shutdown: config.server.shutdown,
+        server: config.server.clone(),
     }
     .serve(
         tonic::service::Routes::new(PaymentServiceServer::new(service)),

@@ -38,7 +38,7 @@ pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> 
         name: "{{name}}",
         services: &[SERVICE_NAME],
         descriptors: shop_proto::FILE_DESCRIPTOR_SET,
-        shutdown: config.server.shutdown,
+        server: config.server.clone(),
     }
     .serve(
         tonic::service::Routes::new({{Pascal}}ServiceServer::new(grpc::{{Pascal}}Grpc::new(app))),
