@@ -5,109 +5,54 @@
 
 mod common;
 
-use common::{ApiClient, GOOD_CARD, checkout_body};
-use serde_json::Value;
-use sqlx::{AnyPool, Row};
-use std::{
-    net::SocketAddr,
-    path::PathBuf,
-    process::{Child, Command, Stdio},
-    time::Duration,
+use common::{
+    GOOD_CARD, checkout_body,
+    processes::{ProcessShop, database_owners, eventually},
 };
+use serde_json::Value;
+use std::time::Duration;
 
-/// The shop's processes, each on its own port, with their databases in `dir`.
+/// The shop as processes on SQLite files in `dir`.
 struct Shop {
-    dir: tempfile::TempDir,
-    ports: Vec<(&'static str, u16)>,
-    gateway_admin: u16,
-    children: Vec<(&'static str, Child)>,
-    api: ApiClient,
+    _dir: tempfile::TempDir,
+    processes: ProcessShop,
+}
+
+impl std::ops::Deref for Shop {
+    type Target = ProcessShop;
+    fn deref(&self) -> &ProcessShop {
+        &self.processes
+    }
+}
+
+impl std::ops::DerefMut for Shop {
+    fn deref_mut(&mut self) -> &mut ProcessShop {
+        &mut self.processes
+    }
 }
 
 impl Shop {
+    /// Everything but orders, which each test starts as it needs.
     async fn start() -> Self {
-        let ports: Vec<(&'static str, u16)> = ["catalog", "cart", "orders", "payments", "gateway"]
+        let dir = tempfile::tempdir().unwrap();
+        let databases = database_owners()
             .into_iter()
-            .map(|s| (s, common::free_port()))
+            .map(|s| (s, format!("sqlite://{}/{s}.db", dir.path().display())))
             .collect();
-        let gateway = ports.iter().find(|(s, _)| *s == "gateway").unwrap().1;
-        let mut shop = Shop {
-            dir: tempfile::tempdir().unwrap(),
-            ports,
-            gateway_admin: common::free_port(),
-            children: Vec::new(),
-            api: ApiClient::new(format!("http://127.0.0.1:{gateway}")),
-        };
-        for service in ["catalog", "cart", "payments"] {
-            shop.spawn(service, &[]);
+        let mut processes = ProcessShop::new(databases, &[]);
+        processes
+            .start(&["catalog", "cart", "payments", "gateway"])
+            .await;
+        Shop {
+            _dir: dir,
+            processes,
         }
-        shop.spawn("gateway", &[]);
-        common::wait_until_ready(
-            &shop.api.http,
-            &format!("http://127.0.0.1:{}", shop.gateway_admin),
-        )
-        .await;
-        shop
-    }
-
-    fn port(&self, service: &str) -> u16 {
-        self.ports.iter().find(|(s, _)| *s == service).unwrap().1
-    }
-
-    fn database(&self, service: &str) -> PathBuf {
-        self.dir.path().join(format!("{service}.db"))
-    }
-
-    /// `shop run SERVICE` as its container runs it, with `env` on top.
-    fn spawn(&mut self, service: &'static str, env: &[(&str, &str)]) {
-        let url = |s: &str| format!("http://127.0.0.1:{}", self.port(s));
-        let admin = if service == "gateway" {
-            self.gateway_admin
-        } else {
-            0
-        };
-        let child = Command::new(env!("CARGO_BIN_EXE_shop"))
-            .args(["run", service])
-            .env("LISTEN_ADDR", format!("127.0.0.1:{}", self.port(service)))
-            .env("ADMIN_ADDR", format!("127.0.0.1:{admin}"))
-            .env("RUST_LOG", "warn")
-            .env("CATALOG_URL", url("catalog"))
-            .env("CART_URL", url("cart"))
-            .env("ORDERS_URL", url("orders"))
-            .env("PAYMENTS_URL", url("payments"))
-            .env("JWT_SECRET", "checkout-crash-test-secret-0123456789")
-            .env(
-                "DATABASE_URL",
-                format!("sqlite://{}", self.database(service).display()),
-            )
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawning `shop run`");
-        self.children.push((service, child));
     }
 
     /// Starts orders and waits until it serves.
     async fn start_orders(&mut self, env: &[(&str, &str)]) {
         self.spawn("orders", env);
-        let addr = SocketAddr::from(([127, 0, 0, 1], self.port("orders")));
-        eventually("orders serves", || async {
-            platform::grpc_client::is_replica_serving(addr).await
-        })
-        .await;
-    }
-
-    /// SIGKILL: no drain, no cleanup, as when a node dies or the OOM killer strikes.
-    fn kill_orders(&mut self) {
-        let i = self
-            .children
-            .iter()
-            .position(|(s, _)| *s == "orders")
-            .unwrap();
-        let (_, mut child) = self.children.remove(i);
-        child.kill().unwrap();
-        child.wait().unwrap();
+        self.wait_serving("orders").await;
     }
 
     async fn shopper_with_a_full_cart(&self) -> String {
@@ -122,38 +67,6 @@ impl Shop {
         let (status, cart) = self.api.get_json("/api/v1/cart", Some(token)).await;
         assert_eq!(status, 200, "{cart}");
         cart["items"].as_array().unwrap().clone()
-    }
-
-    async fn pool(&self, service: &str) -> AnyPool {
-        sqlx::any::install_default_drivers();
-        AnyPool::connect(&format!("sqlite://{}", self.database(service).display()))
-            .await
-            .unwrap()
-    }
-
-    /// Every charge: (key, transaction id, voided).
-    async fn charges(&self) -> Vec<(String, String, bool)> {
-        sqlx::query("SELECT idempotency_key, transaction_id, voided_at FROM charges")
-            .fetch_all(&self.pool("payments").await)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|r| {
-                let voided: Option<String> = r.get(2);
-                (r.get(0), r.get(1), voided.is_some())
-            })
-            .collect()
-    }
-
-    /// Every order: (id, transaction id).
-    async fn orders(&self) -> Vec<(String, String)> {
-        sqlx::query("SELECT id, transaction_id FROM orders")
-            .fetch_all(&self.pool("orders").await)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|r| (r.get(0), r.get(1)))
-            .collect()
     }
 
     /// A checkout whose card is charged and whose orders process is then killed before it
@@ -188,7 +101,7 @@ impl Shop {
             self.charges().await.len() == 1
         })
         .await;
-        self.kill_orders();
+        self.kill("orders");
         let answer = attempt.await.unwrap().unwrap();
         assert_eq!(
             answer.status(),
@@ -198,28 +111,6 @@ impl Shop {
         );
         assert!(self.orders().await.is_empty(), "no order yet");
         (token, key)
-    }
-}
-
-impl Drop for Shop {
-    fn drop(&mut self) {
-        for (_, child) in &mut self.children {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-/// Polls `check` until it holds; the bound only turns a hang into a failure.
-async fn eventually<F, Fut>(what: &str, check: F)
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while !check().await {
-        assert!(tokio::time::Instant::now() < deadline, "never: {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

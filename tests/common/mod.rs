@@ -2,6 +2,8 @@
 //! on ephemeral ports with fresh databases, and talking to it like a client would.
 #![allow(dead_code)] // each test file uses a different part of this module
 
+pub mod processes;
+
 use platform::testing::{Backend, TestDatabase};
 use serde_json::{Value, json};
 use shop::{Addresses, Databases, RunningShop, ShopOptions};
