@@ -101,7 +101,7 @@ fn variables(
         let url = format!("http://{}", addresses.of(callee).0);
         vars.insert(format!("{}_URL", callee.to_uppercase()), url);
     }
-    if std::env::var_os("JWT_SECRET").is_none() {
+    if std::env::var("JWT_SECRET").map_or(true, |s| s.is_empty()) {
         vars.insert("JWT_SECRET".into(), options.fallback_jwt_secret.clone());
     }
     Ok(vars)

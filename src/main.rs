@@ -77,7 +77,7 @@ async fn up(
             return ExitCode::from(2);
         }
     };
-    if std::env::var_os("JWT_SECRET").is_none() {
+    if std::env::var("JWT_SECRET").map_or(true, |s| s.is_empty()) {
         tracing::info!(
             "JWT_SECRET not set: using a random secret, so sessions end when the shop stops"
         );

@@ -41,9 +41,9 @@ pub struct Config {
           default_value = "86400", value_parser = parse::positive_seconds)]
     pub token_ttl: Duration,
     /// Milliseconds a request may take in all, the calls it makes included (then 504); each gRPC
-    /// call carries the time left.
+    /// call carries the time left, and is also bounded by GRPC_REQUEST_TIMEOUT_MS.
     #[arg(long = "request-timeout-ms", env = "REQUEST_TIMEOUT_MS", value_name = "MS",
-          default_value = "5000", value_parser = parse::millis)]
+          default_value = "5000", value_parser = positive_millis)]
     pub request_budget: Duration,
     /// Largest request body accepted, in bytes (larger: 413).
     #[arg(long = "max-body-bytes", env = "MAX_BODY_BYTES", value_name = "BYTES",
@@ -58,6 +58,10 @@ fn secret(s: &str) -> Result<String, String> {
     } else {
         Err(format!("must be at least {MIN_SECRET_BYTES} bytes"))
     }
+}
+
+fn positive_millis(s: &str) -> Result<Duration, String> {
+    parse::count(s, 1, 3_600_000).map(Duration::from_millis)
 }
 
 fn max_body_bytes(s: &str) -> Result<usize, String> {

@@ -146,7 +146,7 @@ pub struct ServerArgs {
     /// Requests served at once; more are refused at once (HTTP 503 with Retry-After, gRPC
     /// UNAVAILABLE) rather than queued.
     #[arg(long = "max-in-flight-requests", env = "MAX_IN_FLIGHT_REQUESTS", value_name = "N",
-          default_value = "256", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+          default_value = "64", value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub max_in_flight: u32,
     #[command(flatten)]
     pub telemetry: crate::telemetry::TelemetryConfig,

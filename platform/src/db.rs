@@ -19,6 +19,23 @@ const CONNECT_PATIENCE: Duration = Duration::from_secs(60);
 /// overlays). SQLite has one writer at a time; more connections only queue on its lock.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 4;
 
+/// The migrations of the calling crate (its `migrations/` folder), as `connect` applies them:
+/// `pub static MIGRATOR: LazyLock<Migrator> = platform::migrator!();`
+///
+/// Migrations only ever add (tables, nullable columns), so the previous release runs on the new
+/// schema; `ignore_missing` lets it start on a database that has migrations it does not know, so
+/// that a rollback (`kubectl rollout undo`, the pipeline's automatic one) works.
+#[macro_export]
+macro_rules! migrator {
+    () => {
+        ::std::sync::LazyLock::new(|| {
+            let mut migrator = ::sqlx::migrate!();
+            migrator.set_ignore_missing(true);
+            migrator
+        })
+    };
+}
+
 /// The database settings of a service that owns one.
 #[derive(Debug, Clone, clap::Args)]
 pub struct DatabaseConfig {

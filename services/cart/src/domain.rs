@@ -69,4 +69,16 @@ mod tests {
         assert!(validate_add("", "p", 1).is_err());
         assert!(validate_add("u", " ", 1).is_err());
     }
+
+    proptest::proptest! {
+        /// Exactly the quantities 1..=MAX_QUANTITY of a named product are accepted.
+        #[test]
+        fn only_quantities_within_the_limit_are_accepted(
+            quantity in proptest::num::i32::ANY,
+            product in "[ a-z-]{0,20}",
+        ) {
+            let valid = (1..=MAX_QUANTITY).contains(&quantity) && !product.trim().is_empty();
+            proptest::prop_assert_eq!(validate_add("u", &product, quantity).is_ok(), valid);
+        }
+    }
 }

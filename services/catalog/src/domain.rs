@@ -153,4 +153,15 @@ mod tests {
             );
         }
     }
+
+    proptest::proptest! {
+        /// Every product id survives the page token, and no other text is taken for one.
+        #[test]
+        fn page_tokens_round_trip_any_id(id in "\\PC{1,60}", other in "\\PC{0,30}") {
+            proptest::prop_assert_eq!(after_page_token(&page_token(&id)).unwrap(), id);
+            if !other.starts_with("p.") && !other.is_empty() {
+                proptest::prop_assert!(after_page_token(&other).is_err());
+            }
+        }
+    }
 }

@@ -356,6 +356,12 @@ impl<K: Cart, C: Catalog, P: Payments> Checkout<K, C, P> {
             created_at: platform::clock::now_rfc3339(),
         };
         let order = self.store.complete(&order).await.map_err(storage)?;
+        if order.id != checkout.order_id {
+            // The key's order was placed by another attempt under another payment key (an order
+            // from the previous release, during a rollout): it stands, and our charge must not.
+            tracing::warn!(order_id = %order.id, ours = %checkout.order_id, "the key already had an order: voiding this attempt's charge");
+            self.payments.void(payment_key(&checkout.order_id)).await?;
+        }
 
         // The order stands even if emptying the cart fails; the user can empty it by hand.
         if let Err(error) = self.cart.empty(&checkout.user_id).await {
@@ -464,12 +470,18 @@ mod tests {
         emptied: Arc<Mutex<u32>>,
         /// When set, reading the cart waits for a permit: an attempt held in the middle.
         gate: Option<Arc<tokio::sync::Semaphore>>,
+        /// Stored when the cart is read: an order for the same key placed meanwhile elsewhere.
+        placed_meanwhile: Arc<Mutex<Option<(OrderStore, Order)>>>,
     }
 
     impl Cart for FakeCart {
         async fn items(&self, _user_id: &str) -> Result<Vec<(String, i32)>, OrderError> {
             if let Some(gate) = &self.gate {
                 gate.acquire().await.unwrap().forget();
+            }
+            let placed = self.placed_meanwhile.lock().unwrap().take();
+            if let Some((store, order)) = placed {
+                store.insert(&order).await.unwrap();
             }
             match &self.fail {
                 Some(e) => Err(e.clone()),
@@ -827,6 +839,56 @@ mod tests {
             .place("u1", "uncharged", address(), CreditCard::default())
             .await
             .expect("the key of a checkout that charged nothing is free again");
+    }
+
+    #[tokio::test]
+    async fn an_order_placed_meanwhile_under_another_payment_key_stands_and_ours_is_voided() {
+        let cart = cart_with(&[("mug", 1)]);
+        let payments = FakePayments::default();
+        let (checkout, _dir) = checkout(cart.clone(), catalog(), payments.clone()).await;
+        // As a pod of the previous release would during a rollout: same key, its own order.
+        let theirs = Order {
+            id: "order-of-the-previous-release".into(),
+            user_id: "u1".into(),
+            idempotency_key: "k1".into(),
+            lines: vec![OrderLine {
+                product_id: "mug".into(),
+                product_name: "MUG".into(),
+                quantity: 1,
+                unit_units: 1200,
+            }],
+            currency_code: "USD".into(),
+            total_units: 1200,
+            shipping: address(),
+            transaction_id: "tx-previous".into(),
+            created_at: platform::clock::now_rfc3339(),
+        };
+        *cart.placed_meanwhile.lock().unwrap() = Some((checkout.store().clone(), theirs.clone()));
+        let order = checkout
+            .place("u1", "k1", address(), CreditCard::default())
+            .await
+            .unwrap();
+        assert_eq!(order, theirs, "the order that holds the key answers");
+        let ours = checkout
+            .store()
+            .checkout("u1", "k1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(ours.state, CheckoutState::Completed);
+        assert_eq!(ours.order_id, theirs.id, "retries find that order");
+        let voided = payments.voided.lock().unwrap().clone();
+        assert_eq!(
+            voided.len(),
+            1,
+            "this attempt's charge is voided: {voided:?}"
+        );
+        assert_ne!(voided[0], payment_key(&theirs.id));
+        let again = checkout
+            .place("u1", "k1", address(), CreditCard::default())
+            .await
+            .unwrap();
+        assert_eq!(again, theirs);
     }
 
     #[test]

@@ -163,6 +163,11 @@ fn charge_error(status: Status) -> OrderError {
     match (status.code(), platform::errors::reason(&status)) {
         (_, Some("payment_declined")) => OrderError::PaymentDeclined(status.message().to_owned()),
         (_, Some("charge_voided")) => OrderError::Abandoned,
+        // The previous release of payments declines with FAILED_PRECONDITION and no reason: kept
+        // for one release, so that orders can roll out before payments.
+        (Code::FailedPrecondition, None) => {
+            OrderError::PaymentDeclined(status.message().to_owned())
+        }
         (Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled, _) => {
             OrderError::Unavailable("payments", status.message().to_owned())
         }

@@ -149,4 +149,49 @@ mod tests {
         .unwrap_err();
         assert_eq!(err.to_string(), "shipping_address.city must not be empty");
     }
+
+    proptest::proptest! {
+        /// The total is the exact sum of quantity x price, or an error, never a wrapped number.
+        #[test]
+        fn totals_are_exact_or_refused(
+            lines in proptest::collection::vec((1i32..=99, 0i64..=i64::MAX / 50), 0..20)
+        ) {
+            let lines: Vec<OrderLine> = lines
+                .iter()
+                .map(|(quantity, unit_units)| OrderLine {
+                    product_id: "p".into(),
+                    product_name: "P".into(),
+                    quantity: *quantity,
+                    unit_units: *unit_units,
+                })
+                .collect();
+            let exact: i128 = lines
+                .iter()
+                .map(|l| i128::from(l.unit_units) * i128::from(l.quantity))
+                .sum();
+            match total(&lines) {
+                Ok(sum) => proptest::prop_assert_eq!(i128::from(sum), exact),
+                Err(_) => proptest::prop_assert!(exact > i128::from(i64::MAX)),
+            }
+        }
+
+        /// Any address with every field 1 to 200 non-blank characters is accepted; a blank
+        /// field is refused, naming it.
+        #[test]
+        fn addresses_are_accepted_or_refused_by_field(
+            fields in proptest::array::uniform5("[a-zA-Z0-9 ]{0,210}"),
+            key in "[!-~]{1,200}",
+        ) {
+            let address = Address {
+                name: fields[0].clone(),
+                street: fields[1].clone(),
+                city: fields[2].clone(),
+                postal_code: fields[3].clone(),
+                country: fields[4].clone(),
+            };
+            let valid = fields.iter().all(|f| !f.trim().is_empty() && f.len() <= 200);
+            let result = validate_place("u", &key, &address);
+            proptest::prop_assert_eq!(result.is_ok(), valid, "{:?}", result);
+        }
+    }
 }

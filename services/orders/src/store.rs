@@ -4,7 +4,8 @@ use crate::domain::{Address, Order, OrderLine};
 use sqlx::{AnyPool, AssertSqlSafe, FromRow, migrate::Migrator};
 use std::collections::HashMap;
 
-pub static MIGRATOR: Migrator = sqlx::migrate!();
+/// Applied at start; the previous release still starts on them (see `platform::migrator!`).
+pub static MIGRATOR: std::sync::LazyLock<Migrator> = platform::migrator!();
 
 /// The queries splice in only constants, never input, hence `AssertSqlSafe` on their `format!`.
 const ORDER_COLUMNS: &str = "id, user_id, idempotency_key, currency_code, total_units, ship_name, ship_street, \
@@ -168,66 +169,49 @@ impl OrderStore {
         Self { pool }
     }
 
-    /// Stores an order and its lines in one transaction. If an order with the same user and
-    /// idempotency key is there already (a concurrent retry won), returns that one instead.
+    /// Stores an order and its lines in one transaction (as the release before checkouts did). If
+    /// an order with the same user and idempotency key is there already, returns that one.
     pub async fn insert(&self, order: &Order) -> sqlx::Result<Order> {
-        self.complete(order).await
-    }
-
-    /// Stores the order of a checkout and its lines, and marks the checkout completed, in one
-    /// transaction. If the order is there already (another attempt completed it), returns that one.
-    pub async fn complete(&self, order: &Order) -> sqlx::Result<Order> {
         let mut tx = self.pool.begin().await?;
-        let inserted = sqlx::query(AssertSqlSafe(format!(
-            "INSERT INTO orders ({ORDER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-             ON CONFLICT DO NOTHING"
-        )))
-        .bind(&order.id)
-        .bind(&order.user_id)
-        .bind(&order.idempotency_key)
-        .bind(&order.currency_code)
-        .bind(order.total_units)
-        .bind(&order.shipping.name)
-        .bind(&order.shipping.street)
-        .bind(&order.shipping.city)
-        .bind(&order.shipping.postal_code)
-        .bind(&order.shipping.country)
-        .bind(&order.transaction_id)
-        .bind(&order.created_at)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if inserted == 0 {
+        if !insert_order(&mut tx, order).await? {
             tx.rollback().await?;
             return self
                 .find_by_key(&order.user_id, &order.idempotency_key)
                 .await?
                 .ok_or(sqlx::Error::RowNotFound);
         }
-        for (line_no, line) in order.lines.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO order_lines (order_id, line_no, product_id, product_name, quantity, unit_units) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(&order.id)
-            .bind(line_no as i32)
-            .bind(&line.product_id)
-            .bind(&line.product_name)
-            .bind(line.quantity)
-            .bind(line.unit_units)
-            .execute(&mut *tx)
-            .await?;
-        }
+        tx.commit().await?;
+        Ok(order.clone())
+    }
+
+    /// Stores the order of a checkout and its lines, and marks the checkout completed, in one
+    /// transaction. If the key has an order already (another attempt's), returns that one, and
+    /// the checkout answers with it from now on.
+    pub async fn complete(&self, order: &Order) -> sqlx::Result<Order> {
+        let mut tx = self.pool.begin().await?;
+        let (stored, order_id) = if insert_order(&mut tx, order).await? {
+            (order.clone(), order.id.clone())
+        } else {
+            tx.rollback().await?;
+            tx = self.pool.begin().await?;
+            let existing = self
+                .find_by_key(&order.user_id, &order.idempotency_key)
+                .await?
+                .ok_or(sqlx::Error::RowNotFound)?;
+            let id = existing.id.clone();
+            (existing, id)
+        };
         sqlx::query(
-            "UPDATE checkouts SET state = 'completed', leased_until_ms = 0 \
+            "UPDATE checkouts SET state = 'completed', leased_until_ms = 0, order_id = $3 \
              WHERE user_id = $1 AND idempotency_key = $2",
         )
         .bind(&order.user_id)
         .bind(&order.idempotency_key)
+        .bind(&order_id)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(order.clone())
+        Ok(stored)
     }
 
     /// Reserves (user, key) for a new checkout attempt holding `lease`; `false` when the key has a
@@ -457,6 +441,50 @@ impl OrderStore {
             .collect();
         Ok(Some(order(row, lines)))
     }
+}
+
+/// Inserts an order and its lines in `tx`; `false` when the key (or the id) has an order already.
+async fn insert_order(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    order: &Order,
+) -> sqlx::Result<bool> {
+    let inserted = sqlx::query(AssertSqlSafe(format!(
+        "INSERT INTO orders ({ORDER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+         ON CONFLICT DO NOTHING"
+    )))
+    .bind(&order.id)
+    .bind(&order.user_id)
+    .bind(&order.idempotency_key)
+    .bind(&order.currency_code)
+    .bind(order.total_units)
+    .bind(&order.shipping.name)
+    .bind(&order.shipping.street)
+    .bind(&order.shipping.city)
+    .bind(&order.shipping.postal_code)
+    .bind(&order.shipping.country)
+    .bind(&order.transaction_id)
+    .bind(&order.created_at)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        return Ok(false);
+    }
+    for (line_no, line) in order.lines.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO order_lines (order_id, line_no, product_id, product_name, quantity, unit_units) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&order.id)
+        .bind(line_no as i32)
+        .bind(&line.product_id)
+        .bind(&line.product_name)
+        .bind(line.quantity)
+        .bind(line.unit_units)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(true)
 }
 
 fn order(row: OrderRow, lines: Vec<OrderLine>) -> Order {

@@ -19,7 +19,8 @@ pub struct Config {
     pub server: ServerArgs,
     #[command(flatten)]
     pub database: DatabaseConfig,
-    /// Share of charges declined on purpose (fault injection, for demos and tests).
+    /// Share of charges that fail on purpose with UNAVAILABLE, a processor outage (fault
+    /// injection, for demos and tests).
     #[arg(long = "payments-failure-rate", env = "PAYMENTS_FAILURE_RATE", value_name = "0..1", default_value = "0",
           value_parser = parse::fraction)]
     pub failure_rate: f64,

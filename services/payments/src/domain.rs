@@ -167,4 +167,38 @@ mod tests {
         assert!(validate_request("USD", 0, "k").is_err());
         assert!(validate_request("USD", 100, " ").is_err());
     }
+
+    proptest::proptest! {
+        /// A number completed with its Luhn check digit passes; changing any one digit fails.
+        #[test]
+        fn luhn_accepts_the_check_digit_and_catches_any_single_typo(
+            body in proptest::collection::vec(0u32..10, 11..18),
+            at in proptest::num::usize::ANY,
+            change in 1u32..10,
+        ) {
+            let body: String = body.iter().map(|d| char::from_digit(*d, 10).unwrap()).collect();
+            let check = (0..10)
+                .find(|d| luhn_valid(&format!("{body}{d}")))
+                .expect("one check digit works");
+            let number = format!("{body}{check}");
+            proptest::prop_assert!(luhn_valid(&number));
+            let i = at % number.len();
+            let mut typo: Vec<u32> = number.chars().map(|c| c.to_digit(10).unwrap()).collect();
+            typo[i] = (typo[i] + change) % 10;
+            let typo: String = typo.iter().map(|d| char::from_digit(*d, 10).unwrap()).collect();
+            proptest::prop_assert!(!luhn_valid(&typo), "{} -> {}", number, typo);
+        }
+
+        /// Amounts must be positive and currencies three capital letters, whatever else comes.
+        #[test]
+        fn requests_are_valid_exactly_when_amount_and_currency_are(
+            currency in "[A-Za-z]{0,4}",
+            units in proptest::num::i64::ANY,
+        ) {
+            let valid = units > 0
+                && currency.len() == 3
+                && currency.chars().all(|c| c.is_ascii_uppercase());
+            proptest::prop_assert_eq!(validate_request(&currency, units, "k").is_ok(), valid);
+        }
+    }
 }

@@ -2,7 +2,8 @@
 
 use sqlx::{AnyPool, FromRow, migrate::Migrator};
 
-pub static MIGRATOR: Migrator = sqlx::migrate!();
+/// Applied at start; the previous release still starts on them (see `platform::migrator!`).
+pub static MIGRATOR: std::sync::LazyLock<Migrator> = platform::migrator!();
 
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct Charge {

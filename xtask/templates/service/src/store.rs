@@ -4,7 +4,8 @@
 use crate::{app::{{Pascal}}Store, domain::{{Pascal}}};
 use sqlx::{AnyPool, migrate::Migrator};
 
-pub static MIGRATOR: Migrator = sqlx::migrate!();
+/// Applied at start; the previous release still starts on them (see `platform::migrator!`).
+pub static MIGRATOR: std::sync::LazyLock<Migrator> = platform::migrator!();
 
 #[derive(Clone)]
 pub struct SqlStore {
