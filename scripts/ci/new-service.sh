@@ -12,14 +12,23 @@
 # copy's binaries (which include shipping) never replace those this repository's tests run.
 set -euo pipefail
 
-usage() { echo "usage: $0 [--keep]   (--keep: leave the copy in \$TMPDIR to look at)"; }
-KEEP=false
-case "${1:-}" in
-  "") ;;
-  --keep) KEEP=true ;;
-  -h | --help) usage; exit 0 ;;
-  *) usage >&2; exit 2 ;;
-esac
+usage() {
+  echo "usage: $0 [--keep] [--image]"
+  echo "  --keep   leave the copy in \$TMPDIR to look at"
+  echo "  --image  also build the new service's image with the one Dockerfile and check that the"
+  echo "           container serves gRPC health (needs a Docker engine: .ci/run runs this after the"
+  echo "           images step, which starts one)"
+}
+KEEP=false IMAGE=false
+for arg in "$@"; do
+  case $arg in
+    --keep) KEEP=true ;;
+    --image) IMAGE=true ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage >&2; exit 2 ;;
+  esac
+done
+CONTAINER=""
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target/new-service}"
@@ -34,6 +43,7 @@ step() { printf '==> %s\n' "$*"; }
 
 cleanup() {
   if [ -n "$SHOP_PID" ]; then kill "$SHOP_PID" 2>/dev/null || true; fi
+  if [ -n "$CONTAINER" ]; then docker rm -f "$CONTAINER" >/dev/null 2>&1 || true; fi
   if $KEEP; then echo "the copy is in $COPY"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -134,6 +144,30 @@ check_shop_up() {
   SHOP_PID=""
 }
 
+# The one Dockerfile builds the new crate (it picks up every crate under services/); the container
+# must answer grpc.health.v1 as SERVING, probed with the copy's `shop run NAME healthcheck`.
+check_image() {
+  local image="shop-$NAME:new-service-proof" port waited=0
+  step "docker build --build-arg SERVICE=$NAME -t $image (the copy, the one Dockerfile)"
+  DOCKER_BUILDKIT=1 docker build --progress=plain --build-arg SERVICE="$NAME" -t "$image" "$COPY" \
+    2>&1 | grep -E '^#[0-9]+ (\[|DONE|ERROR)|error' || true
+  docker image inspect "$image" >/dev/null || { echo "error: the image of $NAME was not built" >&2; exit 1; }
+  step "docker run $image, then shop run $NAME healthcheck against it"
+  CONTAINER=$(docker run -d --read-only --tmpfs /data:uid=65532,gid=65532 -p 127.0.0.1::"$PORT" "$image")
+  port=$(docker port "$CONTAINER" "$PORT/tcp" | sed -n 's/^127\.0\.0\.1:\([0-9]*\)$/\1/p' | head -n 1)
+  [ -n "$port" ] || { echo "error: no published port for $NAME" >&2; exit 1; }
+  until LISTEN_ADDR="127.0.0.1:$port" "$CARGO_TARGET_DIR/debug/shop" run "$NAME" healthcheck 2>/dev/null; do
+    [ "$(docker inspect -f '{{.State.Running}}' "$CONTAINER")" = true ] ||
+      { docker logs "$CONTAINER" >&2; echo "error: the $NAME container exited" >&2; exit 1; }
+    [ "$waited" -lt 300 ] || { docker logs "$CONTAINER" >&2; echo "error: $NAME not serving in 30 s" >&2; exit 1; }
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  echo "    the $NAME container answers grpc.health.v1: SERVING"
+  docker rm -f "$CONTAINER" >/dev/null
+  CONTAINER=""
+}
+
 [ ! -e "$ROOT/services/$NAME" ] || { echo "error: $ROOT already has services/$NAME" >&2; exit 1; }
 copy_tree
 seed_target_dir
@@ -141,4 +175,8 @@ generate
 check_rust
 check_manifests
 check_shop_up
+if $IMAGE; then
+  PORT=$(sed -n "s/^$NAME  *[a-z]*  *\([0-9]*\) .*/\1/p" "$COPY/services.txt")
+  check_image
+fi
 step "new-service OK: created $CREATED, edited $EDITED, hand edits left $HAND"

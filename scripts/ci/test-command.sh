@@ -29,6 +29,8 @@ for lib in "$WORK/empty" /usr/lib/postgresql; do
   grep -q "TEST_POSTGRES_URL=postgres://" "$WORK/out" || fail "the note does not say how to enable them"
   tail -n 5 "$WORK/out" | grep -q "scripts/test.sh" || fail "the note is not at the end"
   grep -qE "^cargo (nextest run|test) --workspace" "$WORK/cargo.log" || fail "the tests did not run"
+  grep -q "not test(postgres_restarted_under_load)" "$WORK/cargo.log" ||
+    fail "the PostgreSQL restart test was not left out"
 done
 
 step "CI=true without PostgreSQL: refuses"
