@@ -6,7 +6,6 @@ mod common;
 
 use common::spawn_shop;
 use platform::testing::Backend;
-use serde::Deserialize as _;
 use std::{
     process::{Command, Stdio},
     time::Duration,
@@ -14,28 +13,6 @@ use std::{
 
 /// The old default run time: a load generator that stops after it restart-loops in a cluster.
 const GOOSE_FALLBACK_RUN_TIME: Duration = Duration::from_secs(60);
-
-/// The container args of the loadgen Deployment, with the gateway's address swapped for `host`.
-fn deployment_args(host: &str) -> (Vec<String>, u64) {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/k8s/components/loadgenerator/loadgenerator.yaml"
-    );
-    let text = std::fs::read_to_string(path).unwrap();
-    let deployment = serde_norway::Deserializer::from_str(&text)
-        .map(|doc| serde_norway::Value::deserialize(doc).unwrap())
-        .find(|doc| doc["kind"] == "Deployment")
-        .expect("a Deployment in loadgenerator.yaml");
-    let spec = &deployment["spec"]["template"]["spec"];
-    let args = spec["containers"][0]["args"]
-        .as_sequence()
-        .unwrap()
-        .iter()
-        .map(|a| a.as_str().unwrap().replace("http://gateway", host))
-        .collect();
-    let grace = spec["terminationGracePeriodSeconds"].as_u64().unwrap();
-    (args, grace)
-}
 
 async fn requests_served(shop: &common::TestShop) -> f64 {
     let text = shop
@@ -62,7 +39,7 @@ async fn the_cluster_load_generator_runs_until_stopped() {
         binary.display()
     );
     let shop = spawn_shop(Backend::Sqlite).await;
-    let (args, grace) = deployment_args(&shop.base);
+    let (args, grace) = common::loadgen_deployment_args(&shop.base);
     // A file, not a pipe: its live metrics would fill a pipe nobody reads, and block it.
     let report_path = shop.data_dir.path().join("loadgen.out");
     let mut loadgen = Command::new(&binary)

@@ -235,7 +235,18 @@ async fn postgres_restarted_under_load_loses_nothing_and_the_shop_recovers() {
     shop.start(&["catalog", "cart", "orders", "payments", "gateway"])
         .await;
 
-    // 6 shoppers for 16 s; PostgreSQL is down from 4 s to 8 s.
+    // The cluster's load generator runs throughout (its Deployment's arguments), and 6 shoppers
+    // of the test's own, whose every answer is timed, for 16 s; PostgreSQL is down from 4 s to 8 s.
+    let loadgen_binary = std::path::Path::new(env!("CARGO_BIN_EXE_shop")).with_file_name("loadgen");
+    let (args, _) = common::loadgen_deployment_args(&shop.api.base);
+    let report = tempfile::NamedTempFile::new().unwrap();
+    let mut loadgen = Command::new(&loadgen_binary)
+        .args(&args)
+        .env("LOADGEN_THINK_MS", "50,100")
+        .stdout(report.reopen().unwrap())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{}: {e} (cargo build -p loadgen)", loadgen_binary.display()));
     let api = Arc::new(ApiClient::new(shop.api.base.clone()));
     let log = Arc::new(Mutex::new(Vec::new()));
     let start = Instant::now();
@@ -261,6 +272,16 @@ async fn postgres_restarted_under_load_loses_nothing_and_the_shop_recovers() {
     for shopper in shoppers {
         shopper.await.unwrap();
     }
+    // Stopped as Kubernetes stops a pod: SIGTERM, then it prints its report and exits 0.
+    let stopped = Command::new("kill")
+        .args(["-TERM", &loadgen.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    assert!(
+        loadgen.wait().unwrap().success(),
+        "the load generator stops cleanly"
+    );
 
     let log = log.lock().unwrap().clone();
     let failed = |from: Instant, to: Instant| {

@@ -29,6 +29,8 @@ for arg in "$@"; do
   esac
 done
 CONTAINER=""
+DOCKER=${DOCKER:-docker} # .ci/run: the engine's own client, with buildx
+export DOCKER
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target/new-service}"
@@ -43,7 +45,7 @@ step() { printf '==> %s\n' "$*"; }
 
 cleanup() {
   if [ -n "$SHOP_PID" ]; then kill "$SHOP_PID" 2>/dev/null || true; fi
-  if [ -n "$CONTAINER" ]; then docker rm -f "$CONTAINER" >/dev/null 2>&1 || true; fi
+  if [ -n "$CONTAINER" ]; then "$DOCKER" rm -f "$CONTAINER" >/dev/null 2>&1 || true; fi
   if $KEEP; then echo "the copy is in $COPY"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -144,27 +146,30 @@ check_shop_up() {
   SHOP_PID=""
 }
 
-# The one Dockerfile builds the new crate (it picks up every crate under services/); the container
-# must answer grpc.health.v1 as SERVING, probed with the copy's `shop run NAME healthcheck`.
+# The user's image script builds the new service from services.txt with the one Dockerfile (which
+# picks up every crate under services/); the container must answer grpc.health.v1 as SERVING,
+# probed with the copy's `shop run NAME healthcheck`.
 check_image() {
   local image="shop-$NAME:new-service-proof" port waited=0
-  step "docker build --build-arg SERVICE=$NAME -t $image (the copy, the one Dockerfile)"
-  DOCKER_BUILDKIT=1 docker build --progress=plain --build-arg SERVICE="$NAME" -t "$image" "$COPY" \
-    2>&1 | grep -E '^#[0-9]+ (\[|DONE|ERROR)|error' || true
-  docker image inspect "$image" >/dev/null || { echo "error: the image of $NAME was not built" >&2; exit 1; }
+  step "scripts/build-images.sh $NAME (the copy; TAG=new-service-proof)"
+  # BuildKit's plain progress without the lines of each command's own output (cargo's, mostly).
+  (cd "$COPY" && TAG=new-service-proof PROGRESS=plain scripts/build-images.sh "$NAME") 2>&1 |
+    grep -vE '^#[0-9]+ [0-9.]+ '
+
+  "$DOCKER" image inspect "$image" >/dev/null || { echo "error: the image of $NAME was not built" >&2; exit 1; }
   step "docker run $image, then shop run $NAME healthcheck against it"
-  CONTAINER=$(docker run -d --read-only --tmpfs /data:uid=65532,gid=65532 -p 127.0.0.1::"$PORT" "$image")
-  port=$(docker port "$CONTAINER" "$PORT/tcp" | sed -n 's/^127\.0\.0\.1:\([0-9]*\)$/\1/p' | head -n 1)
+  CONTAINER=$("$DOCKER" run -d --read-only --tmpfs /data:uid=65532,gid=65532 -p 127.0.0.1::"$PORT" "$image")
+  port=$("$DOCKER" port "$CONTAINER" "$PORT/tcp" | sed -n 's/^127\.0\.0\.1:\([0-9]*\)$/\1/p' | head -n 1)
   [ -n "$port" ] || { echo "error: no published port for $NAME" >&2; exit 1; }
   until LISTEN_ADDR="127.0.0.1:$port" "$CARGO_TARGET_DIR/debug/shop" run "$NAME" healthcheck 2>/dev/null; do
-    [ "$(docker inspect -f '{{.State.Running}}' "$CONTAINER")" = true ] ||
-      { docker logs "$CONTAINER" >&2; echo "error: the $NAME container exited" >&2; exit 1; }
-    [ "$waited" -lt 300 ] || { docker logs "$CONTAINER" >&2; echo "error: $NAME not serving in 30 s" >&2; exit 1; }
+    [ "$("$DOCKER" inspect -f '{{.State.Running}}' "$CONTAINER")" = true ] ||
+      { "$DOCKER" logs "$CONTAINER" >&2; echo "error: the $NAME container exited" >&2; exit 1; }
+    [ "$waited" -lt 300 ] || { "$DOCKER" logs "$CONTAINER" >&2; echo "error: $NAME not serving in 30 s" >&2; exit 1; }
     sleep 0.1
     waited=$((waited + 1))
   done
   echo "    the $NAME container answers grpc.health.v1: SERVING"
-  docker rm -f "$CONTAINER" >/dev/null
+  "$DOCKER" rm -f "$CONTAINER" >/dev/null
   CONTAINER=""
 }
 

@@ -275,3 +275,25 @@ pub async fn start_shop_process(
     wait_until_ready(&reqwest::Client::new(), &admin).await;
     (child, base, admin)
 }
+
+/// The container args of the loadgen Deployment, with the gateway's address swapped for `host`.
+pub fn loadgen_deployment_args(host: &str) -> (Vec<String>, u64) {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/k8s/components/loadgenerator/loadgenerator.yaml"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let deployment = serde_norway::Deserializer::from_str(&text)
+        .map(|doc| <serde_norway::Value as serde::Deserialize>::deserialize(doc).unwrap())
+        .find(|doc| doc["kind"] == "Deployment")
+        .expect("a Deployment in loadgenerator.yaml");
+    let spec = &deployment["spec"]["template"]["spec"];
+    let args = spec["containers"][0]["args"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().replace("http://gateway", host))
+        .collect();
+    let grace = spec["terminationGracePeriodSeconds"].as_u64().unwrap();
+    (args, grace)
+}
