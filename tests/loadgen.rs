@@ -14,22 +14,6 @@ use std::{
 /// The old default run time: a load generator that stops after it restart-loops in a cluster.
 const GOOSE_FALLBACK_RUN_TIME: Duration = Duration::from_secs(60);
 
-async fn requests_served(shop: &common::TestShop) -> f64 {
-    let text = shop
-        .http
-        .get(format!("{}/metrics", shop.admin))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .filter(|l| l.starts_with("http_requests_total{"))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
-}
-
 #[tokio::test]
 async fn the_cluster_load_generator_runs_until_stopped() {
     let binary = std::path::Path::new(env!("CARGO_BIN_EXE_shop")).with_file_name("loadgen");
@@ -60,11 +44,11 @@ async fn the_cluster_load_generator_runs_until_stopped() {
             started.elapsed()
         );
         if started.elapsed() < GOOSE_FALLBACK_RUN_TIME {
-            before = requests_served(&shop).await;
+            before = common::metric_sum(&shop.admin, "http_requests_total", "").await;
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
-    let after = requests_served(&shop).await;
+    let after = common::metric_sum(&shop.admin, "http_requests_total", "").await;
     assert!(
         after > before,
         "still sending requests after {GOOSE_FALLBACK_RUN_TIME:?} ({before} -> {after})"

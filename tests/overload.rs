@@ -8,22 +8,6 @@ mod common;
 use common::{ApiClient, GOOD_CARD, expect_error};
 use std::time::{Duration, Instant};
 
-/// The value of a gauge or counter line `name` in Prometheus text; 0 when absent.
-async fn metric(api: &ApiClient, admin: &str, name: &str) -> f64 {
-    let text = api
-        .http
-        .get(format!("{admin}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
-        .unwrap_or(0.0)
-}
-
 async fn shopper_with_a_cart(api: &ApiClient, name: &str) -> String {
     let token = api.session(name).await;
     assert_eq!(api.add_to_cart(&token, "hammock", 1).await.status(), 200);
@@ -58,10 +42,10 @@ async fn a_slow_payments_makes_checkout_answer_504_within_the_budget() {
 
     // Nothing stays in flight at the gateway, and the shopper keeps the cart.
     assert_eq!(
-        metric(
-            &api,
+        common::metric_sum(
             &admin,
-            "http_requests_in_flight{route=\"/api/v1/checkout\"}"
+            "http_requests_in_flight",
+            "route=\"/api/v1/checkout\""
         )
         .await,
         0.0

@@ -5,6 +5,8 @@
 //! counted. The negative control repeats it with graceful shutdown disabled and must see failures,
 //! so the first test passes because of the mechanism, not by luck.
 
+mod common;
+
 use platform::grpc_client::is_replica_serving;
 use std::{
     net::SocketAddr,
@@ -153,16 +155,7 @@ async fn terminate(mut child: Child) -> Option<i32> {
 
 /// The sum of a counter's series whose labels contain `label`, from `/metrics` on the admin `port`.
 async fn counter(port: u16, metric: &str, label: &str) -> usize {
-    let text = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .filter(|l| l.starts_with(&format!("{metric}{{")) && l.contains(label))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum::<f64>() as usize
+    common::metric_sum(&format!("http://127.0.0.1:{port}"), metric, label).await as usize
 }
 
 /// How many checkouts the gateway has answered, from its own metrics (on its admin port).

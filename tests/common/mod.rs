@@ -297,3 +297,18 @@ pub fn loadgen_deployment_args(host: &str) -> (Vec<String>, u64) {
     let grace = spec["terminationGracePeriodSeconds"].as_u64().unwrap();
     (args, grace)
 }
+
+/// The sum of the series of metric `name` whose labels contain `label` (every series with `""`),
+/// read from `/metrics` at the admin URL `admin`: 0 when there is none.
+pub async fn metric_sum(admin: &str, name: &str, label: &str) -> f64 {
+    let text = reqwest::get(format!("{admin}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .filter(|l| l.starts_with(&format!("{name}{{")) && l.contains(label))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
