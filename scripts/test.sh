@@ -12,6 +12,7 @@ cd "$(dirname "$0")/.."
 POSTGRES_IMAGE=$(sed -n 's/^POSTGRES_IMAGE=//p' k8s/versions.env)
 POSTGRES_LIB=${POSTGRES_LIB:-/usr/lib/postgresql} # where Debian installs PostgreSQL
 POSTGRES_SKIPPED=""
+RESTART_SKIPPED=""
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -61,14 +62,23 @@ ensure_postgres() {
   step "PostgreSQL: $why; testing on SQLite only"
 }
 
+# Whether initdb and pg_ctl are here (where pg_config says, or Debian's place), for the restart test.
+have_postgres_programs() {
+  local bindir
+  bindir=$(pg_config --bindir 2>/dev/null || true)
+  [[ -n $bindir && -x $bindir/initdb ]] && return 0
+  ls "$POSTGRES_LIB"/*/bin/initdb >/dev/null 2>&1
+}
+
 run_tests() {
   # Every target, so that the binaries the process tests start (shop, loadgen) exist too; with the
   # tests' features, so that the test run below reuses this build.
   step "cargo build --workspace --all-targets"
   cargo build --workspace --all-targets --locked
-  # The PostgreSQL restart test runs a PostgreSQL server of its own: not without one.
+  # The PostgreSQL restart test runs a PostgreSQL server of its own: not without its programs.
   local skip_nextest=() skip_test=()
-  if [[ -n $POSTGRES_SKIPPED ]]; then
+  if ! have_postgres_programs; then
+    RESTART_SKIPPED=yes
     skip_nextest=(-E 'not test(postgres_restarted_under_load)')
     skip_test=(-- --skip postgres_restarted_under_load)
   fi
@@ -82,12 +92,18 @@ run_tests() {
 }
 
 summary() {
+  if [[ -n $RESTART_SKIPPED ]]; then
+    cat <<MSG
+
+NOTE: the PostgreSQL restart test (tests/postgres_restart.rs) was SKIPPED: it runs a PostgreSQL
+server of its own and needs PostgreSQL's server programs (initdb, pg_ctl) on this machine
+(pg_config --bindir says where; on Debian: apt-get install postgresql).
+MSG
+  fi
   [[ -z $POSTGRES_SKIPPED ]] && return
   cat <<MSG
 
-NOTE: every test passed on SQLite, but the PostgreSQL runs were SKIPPED ($POSTGRES_SKIPPED),
-and so was the PostgreSQL restart test (tests/postgres_restart.rs: it needs PostgreSQL's server
-programs, initdb and pg_ctl, on this machine; pg_config --bindir says where).
+NOTE: every test passed on SQLite, but the PostgreSQL runs were SKIPPED ($POSTGRES_SKIPPED).
 To run them too, start a PostgreSQL and point the tests at it, e.g. with Docker:
   docker run -d --name shop-test-postgres -e POSTGRES_PASSWORD=postgres -p 5432:5432 $POSTGRES_IMAGE
   TEST_POSTGRES_URL=postgres://postgres:postgres@127.0.0.1:5432/postgres scripts/test.sh

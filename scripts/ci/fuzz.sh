@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.."
 
 SECONDS_TO_RUN=${FUZZ_SECONDS:-90}
 
-if ! rustup toolchain list | grep -q '^nightly'; then
+if ! rustup toolchain list | grep '^nightly' >/dev/null; then
   echo "error: cargo fuzz needs the nightly toolchain: rustup toolchain install nightly" >&2
   exit 1
 fi

@@ -150,7 +150,7 @@ check_shop_up() {
 # picks up every crate under services/); the container must answer grpc.health.v1 as SERVING,
 # probed with the copy's `shop run NAME healthcheck`.
 check_image() {
-  local image="shop-$NAME:new-service-proof" port waited=0
+  local image="shop-$NAME:new-service-proof" port deadline
   step "scripts/build-images.sh $NAME (the copy; TAG=new-service-proof)"
   # BuildKit's plain progress without the lines of each command's own output (cargo's, mostly).
   (cd "$COPY" && TAG=new-service-proof PROGRESS=plain scripts/build-images.sh "$NAME") 2>&1 |
@@ -158,15 +158,18 @@ check_image() {
 
   "$DOCKER" image inspect "$image" >/dev/null || { echo "error: the image of $NAME was not built" >&2; exit 1; }
   step "docker run $image, then shop run $NAME healthcheck against it"
-  CONTAINER=$("$DOCKER" run -d --read-only --tmpfs /data:uid=65532,gid=65532 -p 127.0.0.1::"$PORT" "$image")
+  # Named first, so that cleanup removes it even when it was created but did not start.
+  CONTAINER="new-service-proof-$$"
+  "$DOCKER" run -d --name "$CONTAINER" --read-only --tmpfs /data:uid=65532,gid=65532 \
+    -p 127.0.0.1::"$PORT" "$image" >/dev/null
   port=$("$DOCKER" port "$CONTAINER" "$PORT/tcp" | sed -n 's/^127\.0\.0\.1:\([0-9]*\)$/\1/p' | head -n 1)
   [ -n "$port" ] || { echo "error: no published port for $NAME" >&2; exit 1; }
+  deadline=$((SECONDS + 30))
   until LISTEN_ADDR="127.0.0.1:$port" "$CARGO_TARGET_DIR/debug/shop" run "$NAME" healthcheck 2>/dev/null; do
     [ "$("$DOCKER" inspect -f '{{.State.Running}}' "$CONTAINER")" = true ] ||
       { "$DOCKER" logs "$CONTAINER" >&2; echo "error: the $NAME container exited" >&2; exit 1; }
-    [ "$waited" -lt 300 ] || { "$DOCKER" logs "$CONTAINER" >&2; echo "error: $NAME not serving in 30 s" >&2; exit 1; }
+    [ "$SECONDS" -lt "$deadline" ] || { "$DOCKER" logs "$CONTAINER" >&2; echo "error: $NAME not serving in 30 s" >&2; exit 1; }
     sleep 0.1
-    waited=$((waited + 1))
   done
   echo "    the $NAME container answers grpc.health.v1: SERVING"
   "$DOCKER" rm -f "$CONTAINER" >/dev/null

@@ -17,7 +17,9 @@ printf '#!/bin/sh\necho "cargo $*" >>"%s/cargo.log"\n' "$WORK" >"$WORK/bin/cargo
 chmod +x "$WORK/bin/id" "$WORK/bin/cargo"
 
 run() { # run CI POSTGRES_LIB: scripts/test.sh as a non-root user without TEST_POSTGRES_URL
-  rm -f "$WORK/cargo.log"
+  rm -f "$WORK/cargo.log" "$WORK/bin/pg_config"
+  # Without PostgreSQL's programs, pg_config (if any) finds none either.
+  [ "$2" != "$WORK/empty" ] || { printf '#!/bin/sh\nexit 1\n' >"$WORK/bin/pg_config"; chmod +x "$WORK/bin/pg_config"; }
   env -u TEST_POSTGRES_URL CI="$1" POSTGRES_LIB="$2" PATH="$WORK/bin:$PATH" \
     bash scripts/test.sh >"$WORK/out" 2>&1
 }
@@ -29,8 +31,14 @@ for lib in "$WORK/empty" /usr/lib/postgresql; do
   grep -q "TEST_POSTGRES_URL=postgres://" "$WORK/out" || fail "the note does not say how to enable them"
   tail -n 5 "$WORK/out" | grep -q "scripts/test.sh" || fail "the note is not at the end"
   grep -qE "^cargo (nextest run|test) --workspace" "$WORK/cargo.log" || fail "the tests did not run"
-  grep -q "not test(postgres_restarted_under_load)" "$WORK/cargo.log" ||
-    fail "the PostgreSQL restart test was not left out"
+  if [ "$lib" = "$WORK/empty" ]; then
+    grep -q "not test(postgres_restarted_under_load)" "$WORK/cargo.log" ||
+      fail "the PostgreSQL restart test was not left out without PostgreSQL's programs"
+    grep -q "restart test (tests/postgres_restart.rs) was SKIPPED" "$WORK/out" ||
+      fail "no note about the skipped restart test"
+  elif grep -q "not test(postgres_restarted_under_load)" "$WORK/cargo.log"; then
+    fail "the PostgreSQL restart test was left out although initdb is here"
+  fi
 done
 
 step "CI=true without PostgreSQL: refuses"
