@@ -64,6 +64,10 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
     CMD ["/usr/local/bin/service", "healthcheck"]
 ARG SERVICE
 ARG VERSION=dev
+# The image tag (scripts/build-images.sh: the commit): with VERSION, what x-shop-version says, so
+# a rolling update shows the release switching over.
+ARG RELEASE=dev
+ENV SHOP_VERSION="${VERSION}+${RELEASE}"
 ARG REVISION=unknown
 ARG SOURCE=https://github.com/rust-shop/shop
 LABEL org.opencontainers.image.title="shop-${SERVICE}" \

@@ -60,7 +60,7 @@ build_one() {
   step "[$2/$COUNT] building $ref"
   start=$(now)
   "$DOCKER" build --progress="${PROGRESS:-auto}" --target runtime \
-    --build-arg BUILDER="$BUILDER" --build-arg SERVICE="$1" --build-arg VERSION="$VERSION" \
+    --build-arg BUILDER="$BUILDER" --build-arg SERVICE="$1" --build-arg VERSION="$VERSION" --build-arg RELEASE="$TAG" \
     --build-arg REVISION="$REVISION" --build-arg SOURCE="$SOURCE" \
     -t "$ref" .
   secs=$(($(now) - start))

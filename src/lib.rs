@@ -21,6 +21,9 @@ pub struct ShopOptions {
     pub ephemeral_ports: bool,
     /// Used when `JWT_SECRET` is not set.
     pub fallback_jwt_secret: String,
+    /// Instances of a service beyond one (`--replicas gateway=2`): the first on the ports of
+    /// services.txt, the others on ports the OS picks; its callers spread their calls over all.
+    pub replicas: BTreeMap<String, usize>,
 }
 
 /// Where each service keeps its data.
@@ -44,28 +47,37 @@ impl Databases {
     }
 }
 
-/// The main and admin address of every running service, by name.
+/// The main and admin address of every running instance, by service name.
 #[derive(Debug, Clone, Default)]
-pub struct Addresses(BTreeMap<String, (SocketAddr, SocketAddr)>);
+pub struct Addresses(BTreeMap<String, Vec<(SocketAddr, SocketAddr)>>);
 
 impl Addresses {
-    /// (main, admin) of `service`.
+    /// (main, admin) of `service` (its first instance).
     pub fn of(&self, service: &str) -> (SocketAddr, SocketAddr) {
-        *self
-            .0
+        self.all(service)[0]
+    }
+
+    /// (main, admin) of every instance of `service`.
+    pub fn all(&self, service: &str) -> &[(SocketAddr, SocketAddr)] {
+        self.0
             .get(service)
             .unwrap_or_else(|| panic!("no service {service} runs"))
     }
 
-    /// Every service's admin address.
+    /// Every instance's admin address.
     pub fn admin(&self) -> impl Iterator<Item = (&str, SocketAddr)> {
-        self.0
-            .iter()
-            .map(|(name, (_, admin))| (name.as_str(), *admin))
+        self.0.iter().flat_map(|(name, instances)| {
+            instances
+                .iter()
+                .map(move |(_, admin)| (name.as_str(), *admin))
+        })
     }
 
+    /// (main, admin) of each service's first instance.
     pub fn iter(&self) -> impl Iterator<Item = (&str, (SocketAddr, SocketAddr))> {
-        self.0.iter().map(|(name, addrs)| (name.as_str(), *addrs))
+        self.0
+            .iter()
+            .map(|(name, instances)| (name.as_str(), instances[0]))
     }
 }
 
@@ -82,24 +94,34 @@ async fn bind(host: std::net::IpAddr, port: u16, what: &str) -> anyhow::Result<T
         .with_context(|| format!("cannot listen on {host}:{port} for {what} (in use?)"))
 }
 
-/// The environment `shop up` gives one service: its addresses, its database, the addresses of the
-/// services it calls. Everything else comes from the process's own environment, as in a container.
+/// The environment `shop up` gives one instance of a service: its addresses, its name (as a pod's,
+/// `catalog-1`), its database, the addresses of the services it calls (every instance of each).
+/// Everything else comes from the process's own environment, as in a container.
 fn variables(
     service: &Listed,
+    instance: usize,
     addresses: &Addresses,
     options: &ShopOptions,
 ) -> anyhow::Result<BTreeMap<String, String>> {
-    let (main, admin) = addresses.of(&service.name);
+    let (main, admin) = addresses.all(&service.name)[instance];
     let mut vars = BTreeMap::from([
         ("LISTEN_ADDR".to_owned(), main.to_string()),
         ("ADMIN_ADDR".to_owned(), admin.to_string()),
+        (
+            "POD_NAME".to_owned(),
+            format!("{}-{}", service.name, instance + 1),
+        ),
     ]);
     if service.database {
         vars.insert("DATABASE_URL".into(), options.databases.url(&service.name)?);
     }
     for callee in &service.calls {
-        let url = format!("http://{}", addresses.of(callee).0);
-        vars.insert(format!("{}_URL", callee.to_uppercase()), url);
+        let urls: Vec<String> = addresses
+            .all(callee)
+            .iter()
+            .map(|(main, _)| format!("http://{main}"))
+            .collect();
+        vars.insert(format!("{}_URL", callee.to_uppercase()), urls.join(","));
     }
     if std::env::var("JWT_SECRET").map_or(true, |s| s.is_empty()) {
         vars.insert("JWT_SECRET".into(), options.fallback_jwt_secret.clone());
@@ -116,29 +138,39 @@ pub async fn start(options: ShopOptions) -> anyhow::Result<RunningShop> {
         .into_iter()
         .filter(Listed::serves)
         .collect();
+    for name in options.replicas.keys() {
+        anyhow::ensure!(
+            listed.iter().any(|s| &s.name == name),
+            "--replicas {name}=...: services.txt lists no service {name} that serves"
+        );
+    }
     let mut listeners = BTreeMap::new();
     let mut addresses = Addresses::default();
     for service in &listed {
-        let port = |p: Option<u16>| {
-            if options.ephemeral_ports {
-                0
-            } else {
-                p.unwrap_or(0)
-            }
-        };
-        let main = bind(options.host, port(service.port), &service.name).await?;
-        let admin = bind(options.host, port(service.admin), &service.name).await?;
-        addresses.0.insert(
-            service.name.clone(),
-            (main.local_addr()?, admin.local_addr()?),
-        );
-        listeners.insert(
-            service.name.clone(),
-            Listeners {
-                main,
-                admin: Some(admin),
-            },
-        );
+        let replicas = options.replicas.get(&service.name).copied().unwrap_or(1);
+        for instance in 0..replicas.max(1) {
+            let port = |p: Option<u16>| {
+                if options.ephemeral_ports || instance > 0 {
+                    0
+                } else {
+                    p.unwrap_or(0)
+                }
+            };
+            let main = bind(options.host, port(service.port), &service.name).await?;
+            let admin = bind(options.host, port(service.admin), &service.name).await?;
+            addresses
+                .0
+                .entry(service.name.clone())
+                .or_default()
+                .push((main.local_addr()?, admin.local_addr()?));
+            listeners.insert(
+                (service.name.clone(), instance),
+                Listeners {
+                    main,
+                    admin: Some(admin),
+                },
+            );
+        }
     }
 
     let shop = Shutdown::new();
@@ -150,12 +182,16 @@ pub async fn start(options: ShopOptions) -> anyhow::Result<RunningShop> {
                 service.name
             )
         })?;
-        let vars = variables(&service, &addresses, &options)?;
-        let listeners = listeners.remove(&service.name).expect("bound above");
-        let shutdown = Shutdown::new();
-        let future = (entry.start)(listeners, shutdown.clone(), &vars)
-            .with_context(|| format!("configuring {}", service.name))?;
-        servers.push(Server::spawn(entry.name, &shop, shutdown, future));
+        for instance in 0..addresses.all(&service.name).len() {
+            let vars = variables(&service, instance, &addresses, &options)?;
+            let listeners = listeners
+                .remove(&(service.name.clone(), instance))
+                .expect("bound above");
+            let shutdown = Shutdown::new();
+            let future = (entry.start)(listeners, shutdown.clone(), &vars)
+                .with_context(|| format!("configuring {}", service.name))?;
+            servers.push(Server::spawn(entry.name, &shop, shutdown, future));
+        }
     }
     Ok(RunningShop {
         addresses,

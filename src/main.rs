@@ -36,6 +36,10 @@ enum Command {
         /// Let the OS pick free ports instead of those of services.txt (used by tests).
         #[arg(long)]
         ephemeral_ports: bool,
+        /// Run more instances of a service, e.g. `--replicas gateway=2` (repeat for several): its
+        /// callers spread their requests over all of them, as over a Deployment's pods.
+        #[arg(long, value_name = "NAME=N", value_parser = replicas)]
+        replicas: Vec<(String, usize)>,
         /// Logs and traces of the whole process (each service's other settings come from the
         /// same environment variables as its container).
         #[command(flatten)]
@@ -53,9 +57,19 @@ fn main() -> ExitCode {
             data_dir,
             host,
             ephemeral_ports,
+            replicas,
             telemetry,
         } => match tokio::runtime::Runtime::new() {
-            Ok(runtime) => runtime.block_on(up(data_dir, host, ephemeral_ports, telemetry)),
+            Ok(runtime) => runtime.block_on(up(
+                ShopOptions {
+                    databases: Databases::SqliteDir(data_dir),
+                    host,
+                    ephemeral_ports,
+                    fallback_jwt_secret: shop::random_secret(),
+                    replicas: replicas.into_iter().collect(),
+                },
+                telemetry,
+            )),
             Err(e) => {
                 eprintln!("cannot start the async runtime: {e}");
                 ExitCode::FAILURE
@@ -64,12 +78,18 @@ fn main() -> ExitCode {
     }
 }
 
-async fn up(
-    data_dir: PathBuf,
-    host: std::net::IpAddr,
-    ephemeral_ports: bool,
-    telemetry: platform::telemetry::TelemetryConfig,
-) -> ExitCode {
+/// `NAME=N`, N from 1 to 8.
+fn replicas(value: &str) -> Result<(String, usize), String> {
+    let (name, count) = value
+        .split_once('=')
+        .ok_or_else(|| format!("{value:?}: expected NAME=N, e.g. gateway=2"))?;
+    match count.parse::<usize>() {
+        Ok(n @ 1..=8) => Ok((name.to_owned(), n)),
+        _ => Err(format!("{value:?}: N must be a number from 1 to 8")),
+    }
+}
+
+async fn up(options: ShopOptions, telemetry: platform::telemetry::TelemetryConfig) -> ExitCode {
     let _telemetry = match platform::telemetry::init("shop", &telemetry) {
         Ok(guard) => guard,
         Err(e) => {
@@ -82,12 +102,6 @@ async fn up(
             "JWT_SECRET not set: using a random secret, so sessions end when the shop stops"
         );
     }
-    let options = ShopOptions {
-        databases: Databases::SqliteDir(data_dir),
-        host,
-        ephemeral_ports,
-        fallback_jwt_secret: shop::random_secret(),
-    };
     let shop = match shop::start(options).await {
         Ok(shop) => shop,
         Err(e) => {

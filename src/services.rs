@@ -135,6 +135,7 @@ pub static ENTRIES: &[Entry] = &[
     entry!(orders, Probe::Grpc, "shop.orders.v1.OrderService"),
     entry!(payments, Probe::Grpc, "shop.payments.v1.PaymentService"),
     entry!(gateway, Probe::Http),
+    entry!(storefront, Probe::Http),
     // xtask:new-service entries
 ];
 

@@ -22,10 +22,9 @@ use axum::{
     routing::{delete, get, post},
 };
 use platform::{
-    Shutdown, admin,
+    Shutdown,
     grpc_client::{GrpcChannel, Retries, channel_from_url},
     grpc_server::Listeners,
-    health::Readiness,
     http_metrics, telemetry,
 };
 use shop_proto::{
@@ -33,7 +32,6 @@ use shop_proto::{
     catalog::v1::catalog_service_client::CatalogServiceClient,
     orders::v1::order_service_client::OrderServiceClient,
 };
-use std::future::IntoFuture;
 use tower_http::{
     catch_panic::CatchPanicLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
@@ -50,7 +48,7 @@ pub struct BackendRetries {
     pub orders: Retries,
 }
 
-/// What every handler shares: backend clients, token keys, readiness.
+/// What every handler shares: backend clients, token keys, retries.
 #[derive(Clone)]
 pub struct AppState {
     pub catalog: CatalogServiceClient<GrpcChannel>,
@@ -60,7 +58,6 @@ pub struct AppState {
     pub tokens: auth::Tokens,
     /// Retries of idempotent calls, with a budget per backend.
     pub retries: BackendRetries,
-    readiness: Readiness,
 }
 
 impl AppState {
@@ -87,7 +84,6 @@ impl AppState {
                 cart: Retries::new(config.client.max_retries),
                 orders: Retries::new(config.client.max_retries),
             },
-            readiness: Readiness::new(),
         })
     }
 }
@@ -189,31 +185,7 @@ async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
 
 /// Serves the REST API until `shutdown`, then drains in-flight requests.
 pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
-    platform::metrics::install();
     let state = AppState::new(&config)?;
-    let readiness = state.readiness.clone();
-    let addr = listeners.main.local_addr()?;
     let app = router(state, Limits::of(&config));
-    let server = axum::serve(listeners.main, app)
-        .with_graceful_shutdown(
-            config
-                .server
-                .shutdown
-                .stop_accepting(shutdown.clone(), readiness.clone()),
-        )
-        .into_future();
-    let admin = listeners
-        .admin
-        .map(|listener| admin::spawn(listener, readiness.clone()));
-    readiness.set_serving().await;
-    tracing::info!(%addr, "gateway listening");
-    let result = config
-        .server
-        .shutdown
-        .run("gateway", server, &shutdown)
-        .await;
-    if let Some(admin) = admin {
-        admin.abort();
-    }
-    result
+    platform::http_server::serve("gateway", app, listeners, &config.server, shutdown).await
 }

@@ -150,6 +150,8 @@ pub struct ServerArgs {
     pub max_in_flight: u32,
     #[command(flatten)]
     pub telemetry: crate::telemetry::TelemetryConfig,
+    #[command(flatten)]
+    pub identity: crate::identity::IdentityArgs,
 }
 
 impl ServerArgs {
@@ -218,6 +220,28 @@ pub mod parse {
         s.trim()
             .parse()
             .map_err(|_| "must be true or false".to_owned())
+    }
+
+    /// An HTTP base URL (`http://gateway:80`), or a comma-separated list of replicas' URLs; without
+    /// a trailing `/`.
+    pub fn http_urls(s: &str) -> Result<String, String> {
+        let urls: Vec<&str> = s
+            .split(',')
+            .map(|u| u.trim().trim_end_matches('/'))
+            .collect();
+        for url in &urls {
+            let uri: http::Uri = url.parse().map_err(|_| format!("{url:?} is not a URL"))?;
+            if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
+                return Err(format!("{url:?} must be http://host[:port] or https://..."));
+            }
+            if uri
+                .path_and_query()
+                .is_some_and(|p| p.as_str() != "/" && !p.as_str().is_empty())
+            {
+                return Err(format!("{url:?} must be a base URL, without a path"));
+            }
+        }
+        Ok(urls.join(","))
     }
 
     /// A count from `min` to `max`.

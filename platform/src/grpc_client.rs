@@ -181,6 +181,10 @@ pub fn balanced_channel(targets: Vec<(String, u16)>, config: &ClientConfig) -> G
             telemetry::inject_current_context(request.headers_mut());
             request
         })
+        .map_response(|response: http::Response<Body>| {
+            crate::identity::record_backend(response.headers());
+            response
+        })
         .service(channel)
         .map_err(BoxError::from);
     BoxCloneSyncService::new(WithDeadline {

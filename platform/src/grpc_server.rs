@@ -84,6 +84,14 @@ impl GrpcServer {
                 .exempt(&["/grpc.health.v1.Health/", "/grpc.reflection."]),
             )
             .layer(tower::layer::layer_fn(|inner| IncomingDeadline { inner }))
+            // Which replica answered, and its release: the gateway passes them on to the user.
+            .layer(tower::util::MapResponseLayer::new({
+                let identity = self.server.identity.identity();
+                move |mut response: http::Response<tonic::body::Body>| {
+                    identity.stamp(response.headers_mut());
+                    response
+                }
+            }))
             .add_routes(routes)
             // Not-serving first, so health-checking balancers stop sending new calls.
             .serve_with_incoming_shutdown(

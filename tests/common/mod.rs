@@ -67,6 +67,7 @@ pub async fn spawn_shop(backend: Backend) -> TestShop {
         host: "127.0.0.1".parse().unwrap(),
         ephemeral_ports: true,
         fallback_jwt_secret: "test-secret-test-secret-test-secret-0123".into(),
+        replicas: Default::default(),
     };
     let shop = shop::start(options).await.expect("starting the shop");
     let (main, admin) = shop.addresses.of("gateway");

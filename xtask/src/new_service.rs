@@ -1,5 +1,6 @@
-//! `new-service NAME [--stateful] [--called-by SERVICE]`: a new gRPC service, listed everywhere the
-//! repository lists its services, in one command.
+//! `new-service NAME [--stateful] [--called-by SERVICE]`: a new gRPC service, or with `--http` a
+//! web front end over the shop's REST API, listed everywhere the repository lists its services, in
+//! one command.
 //!
 //! Every change is computed in memory first, then checked (each YAML and TOML file it touches must
 //! parse and say what was meant), and only then written: a failure leaves the tree as it was.
@@ -22,8 +23,15 @@ pub struct Args {
     /// services/NAME, the proto package shop.NAME.v1, the image shop-NAME and its Kubernetes objects.
     pub name: String,
     /// It owns a database, like payments: SQLite under `shop up`, PostgreSQL in the cluster.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "http")]
     pub stateful: bool,
+    /// A web front end instead of a gRPC service: it serves HTTP pages to browsers (behind the
+    /// Ingress) and calls the shop's public REST API through the gateway, like the storefront.
+    #[arg(long, conflicts_with = "called_by")]
+    pub http: bool,
+    /// With --http: the path prefix the Ingress sends to it [default: /NAME].
+    #[arg(long = "ingress-path", value_name = "PATH", requires = "http")]
+    pub ingress_path: Option<String>,
     /// A service of services.txt that calls it (repeat for several): it gets NAME_URL, a client,
     /// and network access to it.
     #[arg(long = "called-by", value_name = "SERVICE")]
@@ -74,6 +82,21 @@ mod templates {
     pub const PDB: &str = include_str!("../templates/k8s/pdb.yaml");
     pub const COMPOSE: &str = include_str!("../templates/compose/service.yaml");
     pub const DOC: &str = include_str!("../templates/docs/service.md");
+
+    /// A web front end (`--http`).
+    pub mod web {
+        pub const CARGO_TOML: &str = include_str!("../templates/web/Cargo.toml.tmpl");
+        pub const MAIN: &str = include_str!("../templates/web/src/main.rs");
+        pub const LIB: &str = include_str!("../templates/web/src/lib.rs");
+        pub const CONFIG: &str = include_str!("../templates/web/src/config.rs");
+        pub const PAGES: &str = include_str!("../templates/web/src/pages.rs");
+        pub const TESTS: &str = include_str!("../templates/web/tests/http.rs");
+        pub const K8S_BASE: &str = include_str!("../templates/k8s/web-base.yaml");
+        pub const NETWORK_POLICY: &str = include_str!("../templates/k8s/web-network-policy.yaml");
+        pub const ROUTE: &str = include_str!("../templates/k8s/web-route.yaml");
+        pub const COMPOSE: &str = include_str!("../templates/compose/web-service.yaml");
+        pub const DOC: &str = include_str!("../templates/docs/web-service.md");
+    }
 }
 
 /// Names that would clash with a Rust keyword or crate, a workspace crate, or an identifier the
@@ -173,6 +196,9 @@ struct Service {
     port: u16,
     admin: u16,
     stateful: bool,
+    /// A web front end (`--http`), served under `ingress_path`.
+    http: bool,
+    ingress_path: String,
     callers: Vec<Caller>,
 }
 
@@ -318,7 +344,29 @@ fn service(args: &Args, root: &Path, rows: &[Row]) -> anyhow::Result<Service> {
             .context("services.txt lists no port to count from")?;
         max.checked_add(1).context("no port left")
     };
-    let port = next(|r| r.port, &["grpc"])?;
+    let port = if args.http {
+        ensure!(
+            rows.iter().any(|r| r.name == "gateway"),
+            "--http: a web front end calls the shop's API through the gateway, which services.txt \
+             does not list"
+        );
+        next(|r| r.port, &["http"])?
+    } else {
+        next(|r| r.port, &["grpc"])?
+    };
+    let ingress_path = args
+        .ingress_path
+        .clone()
+        .unwrap_or_else(|| format!("/{name}"));
+    ensure!(
+        ingress_path.starts_with('/')
+            && !ingress_path.starts_with("/api")
+            && ingress_path
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "/-_.".contains(c)),
+        "--ingress-path {ingress_path:?}: a path such as / or /{name} (not under /api, which is the \
+         gateway's)"
+    );
     let admin = next(|r| r.admin, &["grpc", "http", "tool"])?;
     ensure!(
         !rows
@@ -335,6 +383,8 @@ fn service(args: &Args, root: &Path, rows: &[Row]) -> anyhow::Result<Service> {
         port,
         admin,
         stateful: args.stateful,
+        http: args.http,
+        ingress_path,
         callers,
     })
 }
@@ -344,6 +394,12 @@ fn vars(s: &Service) -> Vars {
     let mut command = s.name.clone();
     if s.stateful {
         command.push_str(" --stateful");
+    }
+    if s.http {
+        command.push_str(" --http");
+        if s.ingress_path != format!("/{}", s.name) {
+            command.push_str(&format!(" --ingress-path {}", s.ingress_path));
+        }
     }
     for c in &callers {
         command.push_str(&format!(" --called-by {c}"));
@@ -392,12 +448,42 @@ fn vars(s: &Service) -> Vars {
         )
         .value("callers_ingress", ingress)
         .value("summary", summary)
+        .value("path", &s.ingress_path)
         .flag("stateful", s.stateful)
 }
 
 fn create_files(plan: &mut Plan, s: &Service) -> anyhow::Result<()> {
     let v = vars(s);
     let n = &s.name;
+    if s.http {
+        let mut files = vec![
+            (
+                format!("services/{n}/Cargo.toml"),
+                templates::web::CARGO_TOML,
+            ),
+            (format!("services/{n}/src/main.rs"), templates::web::MAIN),
+            (format!("services/{n}/src/lib.rs"), templates::web::LIB),
+            (
+                format!("services/{n}/src/config.rs"),
+                templates::web::CONFIG,
+            ),
+            (format!("services/{n}/src/pages.rs"), templates::web::PAGES),
+            (format!("services/{n}/tests/http.rs"), templates::web::TESTS),
+            (format!("k8s/base/{n}.yaml"), templates::web::K8S_BASE),
+        ];
+        if plan.exists("k8s/components/network-policies") {
+            files.push((
+                format!("k8s/components/network-policies/{n}.yaml"),
+                templates::web::NETWORK_POLICY,
+            ));
+        }
+        files.push((format!("docs/services/{n}.md"), templates::web::DOC));
+        for (path, template) in files {
+            let text = render(template, &v).with_context(|| format!("the template of {path}"))?;
+            plan.create(&path, text)?;
+        }
+        return Ok(());
+    }
     let variant = usize::from(s.stateful);
     let mut files = vec![
         (
@@ -457,10 +543,14 @@ fn edit_files(plan: &mut Plan, s: &Service, list: &str, rows: &[Row]) -> anyhow:
         "src/services.rs",
         "the registry entry of `shop up` and `shop run`",
         |t| {
-            let entry = format!(
-                "entry!({n}, Probe::Grpc, \"shop.{n}.v1.{}Service\"),",
-                s.pascal
-            );
+            let entry = if s.http {
+                format!("entry!({n}, Probe::Http),")
+            } else {
+                format!(
+                    "entry!({n}, Probe::Grpc, \"shop.{n}.v1.{}Service\"),",
+                    s.pascal
+                )
+            };
             edit::before_anchor(t, ENTRIES, &entry)
         },
     )?;
@@ -471,15 +561,30 @@ fn edit_files(plan: &mut Plan, s: &Service, list: &str, rows: &[Row]) -> anyhow:
         |t| root_manifest(t, n, &root),
     )?;
     if plan.exists("docs/configuration.md") {
-        let row = format!(
-            "| `{n}` | gRPC `shop.{n}.v1.{}Service` | `0.0.0.0:{}` | `0.0.0.0:9090` |",
-            s.pascal, s.port
-        );
+        let row = if s.http {
+            format!(
+                "| `{n}` | web pages under `{}` | `0.0.0.0:{}` | `0.0.0.0:9090` |",
+                s.ingress_path, s.port
+            )
+        } else {
+            format!(
+                "| `{n}` | gRPC `shop.{n}.v1.{}Service` | `0.0.0.0:{}` | `0.0.0.0:9090` |",
+                s.pascal, s.port
+            )
+        };
         plan.edit(
             "docs/configuration.md",
             "its row in the table of ports",
             |t| ports_row(t, &row),
         )?;
+        if s.http {
+            let row = format!(
+                "| {n} | `GATEWAY_URL` | `http://127.0.0.1:8080` | the shop's REST API (the gateway), or a comma-separated list of replicas |"
+            );
+            plan.edit("docs/configuration.md", "its GATEWAY_URL", |t| {
+                per_service_row(t, &row)
+            })?;
+        }
     }
     const FLOWS: &str = "k8s/components/network-policies/README.md";
     if plan.exists(FLOWS) {
@@ -519,6 +624,34 @@ fn edit_files(plan: &mut Plan, s: &Service, list: &str, rows: &[Row]) -> anyhow:
         })?;
     }
     let policies = "k8s/components/network-policies";
+    if s.http && plan.exists(&format!("{policies}/gateway.yaml")) {
+        plan.edit(
+            &format!("{policies}/gateway.yaml"),
+            "API calls in from it",
+            |t| {
+                let peer =
+                    format!("- podSelector:\n    matchLabels:\n      app.kubernetes.io/name: {n}");
+                edit::yaml_append(t, &["ingress", "from"], &peer)
+            },
+        )?;
+    }
+    const ROUTES: &str = "k8s/components/gateway-api";
+    if s.http && plan.exists(&format!("{ROUTES}/gateway.yaml")) {
+        let route = render(templates::web::ROUTE, &vars(s))?;
+        plan.edit(&format!("{ROUTES}/gateway.yaml"), "its HTTPRoute", |t| {
+            Ok(edit::append_document(t, &route))
+        })?;
+        plan.edit(
+            &format!("{ROUTES}/kustomization.yaml"),
+            "its Ingress removed (the HTTPRoute replaces it)",
+            |t| {
+                let patch = format!(
+                    "- patch: |-\n    $patch: delete\n    apiVersion: networking.k8s.io/v1\n    kind: Ingress\n    metadata:\n      name: {n}"
+                );
+                edit::yaml_append(t, &["patches"], &patch)
+            },
+        )?;
+    }
     if plan.exists(policies) {
         plan.edit(
             &format!("{policies}/kustomization.yaml"),
@@ -576,7 +709,12 @@ fn edit_files(plan: &mut Plan, s: &Service, list: &str, rows: &[Row]) -> anyhow:
 
     // compose.yaml
     if plan.exists("compose.yaml") {
-        let service = render(templates::COMPOSE, &vars(s))?;
+        let template = if s.http {
+            templates::web::COMPOSE
+        } else {
+            templates::COMPOSE
+        };
+        let service = render(template, &vars(s))?;
         plan.edit("compose.yaml", "the service", |t| {
             let mut t = t.to_owned();
             if s.stateful {
@@ -718,19 +856,22 @@ fn services_txt(text: &str, rows: &[Row], s: &Service) -> anyhow::Result<String>
         calls.push(s.name.clone());
         lines[row.line] = format!("{}{}", &line[..at], calls.join(","));
     }
+    let kind = if s.http { "http" } else { "grpc" };
     let after = rows
         .iter()
-        .filter(|r| r.kind == "grpc")
+        .filter(|r| r.kind == kind)
         .map(|r| r.line)
         .max()
-        .context("services.txt lists no gRPC service")?;
+        .with_context(|| format!("services.txt lists no {kind} service"))?;
     let row = format!(
-        "{:<10} {:<5} {:<6} {:<6} {:<9} -",
+        "{:<10} {:<5} {:<6} {:<6} {:<9} {}",
         s.name,
-        "grpc",
+        kind,
         s.port,
         s.admin,
-        if s.stateful { "yes" } else { "no" }
+        if s.stateful { "yes" } else { "no" },
+        // A web front end calls the shop's public API.
+        if s.http { "gateway" } else { "-" }
     );
     lines.insert(after + 1, row);
     Ok(lines.join("\n") + "\n")
@@ -1078,6 +1219,23 @@ fn rustfmt_text(rustfmt: &str, edition: &str, dir: &Path, text: &str) -> anyhow:
 fn print_next_steps(s: &Service, plan: &Plan) {
     let n = &s.name;
     let (created, edited) = plan.counts();
+    if s.http {
+        println!(
+            "\n{n}: web pages on {} (admin {} under `shop up`), under {} behind the Ingress; \
+             created {created} files, edited {edited}.",
+            s.port, s.admin, s.ingress_path
+        );
+        println!(
+            "\nLeft to write by hand (2):\n  1. the pages: services/{n}/src/pages.rs (they call the \
+             shop's REST API through `Api`)\n  2. what it is for: docs/services/{n}.md"
+        );
+        println!(
+            "\nCheck it:\n  cargo test -p {n}\n  cargo run -- up   # http://127.0.0.1:{}/\n  \
+             cargo test -p shop --test manifests",
+            s.port
+        );
+        return;
+    }
     println!(
         "\n{n}: gRPC on {} (admin {} under `shop up`); created {created} files, edited {edited}.",
         s.port, s.admin
@@ -1232,6 +1390,8 @@ mod tests {
         Args {
             name: String::new(),
             stateful: false,
+            http: false,
+            ingress_path: None,
             called_by: Vec::new(),
             dry_run: false,
             root: None,
@@ -1259,6 +1419,8 @@ loadgen    tool  -      -      no        gateway
             port: 50055,
             admin: 9095,
             stateful: true,
+            http: false,
+            ingress_path: "/shipping".into(),
             callers: callers
                 .iter()
                 .map(|c| Caller {
@@ -1352,6 +1514,56 @@ loadgen    tool  -      -      no        gateway
             out,
             "axis {\n    name 'SERVICE'\n    values 'a', 'c', 'b'\n}\n"
         );
+    }
+
+    #[test]
+    fn a_web_front_end_gets_the_next_http_port_a_gateway_row_and_its_path() {
+        let root = std::env::temp_dir();
+        let web = Args {
+            http: true,
+            ingress_path: Some("/".into()),
+            name: "storefront".into(),
+            ..no_args()
+        };
+        let s = service(&web, &root, &rows()).unwrap();
+        assert_eq!(
+            (s.port, s.admin, s.ingress_path.as_str()),
+            (8081, 9095, "/")
+        );
+        let list = services_txt(LIST, &rows(), &s).unwrap();
+        assert!(
+            list.contains("gateway    http  8080   9090   no        catalog,orders\nstorefront http  8081   9095   no        gateway\n"),
+            "{list}"
+        );
+        let under_api = Args {
+            ingress_path: Some("/api/shop".into()),
+            ..web
+        };
+        assert!(service(&under_api, &root, &rows()).is_err());
+        let v = vars(&s);
+        for template in [
+            templates::web::CARGO_TOML,
+            templates::web::MAIN,
+            templates::web::LIB,
+            templates::web::CONFIG,
+            templates::web::PAGES,
+            templates::web::TESTS,
+            templates::web::K8S_BASE,
+            templates::web::NETWORK_POLICY,
+            templates::web::ROUTE,
+            templates::web::COMPOSE,
+            templates::web::DOC,
+        ] {
+            let out = render(template, &v).unwrap();
+            assert!(!out.contains("{{"), "{out}");
+        }
+        let base: Vec<serde_norway::Value> =
+            serde_norway::Deserializer::from_str(&render(templates::web::K8S_BASE, &v).unwrap())
+                .map(serde_norway::Value::deserialize)
+                .collect::<Result<_, _>>()
+                .unwrap();
+        let ingress = base.iter().find(|d| d["kind"] == "Ingress").unwrap();
+        assert_eq!(ingress["spec"]["rules"][0]["http"]["paths"][0]["path"], "/");
     }
 
     #[test]
