@@ -73,6 +73,13 @@ impl Addresses {
         })
     }
 
+    /// Every service with the (main, admin) of each of its instances.
+    pub fn services(&self) -> impl Iterator<Item = (&str, &[(SocketAddr, SocketAddr)])> {
+        self.0
+            .iter()
+            .map(|(name, instances)| (name.as_str(), instances.as_slice()))
+    }
+
     /// (main, admin) of each service's first instance.
     pub fn iter(&self) -> impl Iterator<Item = (&str, (SocketAddr, SocketAddr))> {
         self.0

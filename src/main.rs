@@ -18,14 +18,15 @@ enum Command {
     /// `shop run catalog --help` lists its variables.
     #[command(disable_help_flag = true)]
     Run {
-        /// A service of services.txt: catalog, cart, orders, payments, gateway.
+        /// A service of services.txt, e.g. catalog or storefront.
         #[arg(value_parser = clap::builder::PossibleValuesParser::new(services::ENTRIES.iter().map(|e| e.name)))]
         service: String,
         /// `healthcheck` to probe instead of serve; `--help` lists its environment variables.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
-    /// Start catalog, cart, orders, payments and the gateway; Ctrl-C stops them cleanly.
+    /// Start every service of services.txt (the storefront, the gateway and the services behind it);
+    /// Ctrl-C stops them cleanly.
     Up {
         /// Directory of the SQLite databases (created if missing).
         #[arg(long, default_value = "data")]
@@ -117,18 +118,29 @@ async fn up(options: ShopOptions, telemetry: platform::telemetry::TelemetryConfi
         return ExitCode::FAILURE;
     }
     let (g, ga) = shop.addresses.of("gateway");
+    let (web, _) = shop.addresses.of("storefront");
     println!("\nThe shop is up.\n");
-    println!("  REST API        http://{g}/api/v1/products");
-    println!("  OpenAPI         http://{g}/api/v1/openapi.json");
-    for (name, (main, admin)) in shop.addresses.iter().filter(|(name, _)| *name != "gateway") {
-        println!(
-            "  {name:<15} gRPC {main}  (grpcurl -plaintext {main} list)  admin http://{admin}/metrics"
-        );
+    println!(
+        "  Storefront      http://{web}/   (behind the scenes: http://{web}/behind-the-scenes)"
+    );
+    println!("  REST API        http://{g}/api/v1/products   (also http://{web}/api/v1/...)");
+    println!("  API docs        http://{web}/api-docs   (OpenAPI: http://{g}/api/v1/openapi.json)");
+    for (name, instances) in shop.addresses.services() {
+        for (main, admin) in instances {
+            let serves = match name {
+                "gateway" | "storefront" => format!("http://{main}"),
+                _ => format!("gRPC {main}  (grpcurl -plaintext {main} list)"),
+            };
+            println!("  {name:<15} {serves}  admin http://{admin}/metrics");
+        }
     }
-    println!("  gateway admin   http://{ga}/healthz  http://{ga}/readyz  http://{ga}/metrics");
-    println!("\nTry: curl http://{g}/api/v1/products?page_size=3\nPress Ctrl-C to stop.");
+    println!(
+        "\nOpen http://{web}/ in a browser, or: curl http://{g}/api/v1/products?page_size=3\nPress Ctrl-C to stop."
+    );
     // Machine-readable lines, read by the tests and scripts that start `shop up`.
-    println!("gateway listening on http://{g}\ngateway admin on http://{ga}");
+    println!(
+        "gateway listening on http://{g}\ngateway admin on http://{ga}\nstorefront listening on http://{web}"
+    );
     match shop.wait().await {
         Ok(()) => {
             tracing::info!("the shop stopped cleanly");

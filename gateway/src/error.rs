@@ -7,7 +7,7 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tonic::Code;
 use utoipa::ToSchema;
 
@@ -21,12 +21,12 @@ pub struct ApiError {
 }
 
 /// The JSON body of every error response.
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, Deserialize, ToSchema)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, Deserialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable, machine-readable, e.g. `invalid_argument`, `payment_declined`.
     #[schema(example = "invalid_argument")]

@@ -102,7 +102,7 @@ pub struct SearchResults {
     pub products: Vec<Product>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct NewSession {
     /// Your display name, 1 to 50 characters.
     #[schema(example = "Ann", min_length = 1, max_length = 50, pattern = r"\S")]
@@ -118,7 +118,7 @@ pub struct SessionCreated {
     pub expires_at: u64,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AddCartItem {
     #[schema(example = "chef-knife")]
     pub product_id: String,
@@ -171,7 +171,7 @@ pub struct Address {
     pub country: String,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Card {
     #[schema(example = "4111111111111111")]
     pub number: String,
@@ -184,7 +184,7 @@ pub struct Card {
 }
 
 /// The body of `POST /api/v1/checkout`; the `Idempotency-Key` header is required too.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CheckoutRequest {
     pub shipping_address: Address,
     pub card: Card,

@@ -26,8 +26,11 @@ pub async fn serve(
             async move {
                 let (mut response, backends) =
                     crate::identity::collect_backends(next.run(request)).await;
-                identity.stamp(response.headers_mut());
-                backends.stamp(response.headers_mut());
+                // An answer passed on from another server (the storefront's `/api`) keeps its name.
+                if !response.headers().contains_key(crate::identity::SERVED_BY) {
+                    identity.stamp(response.headers_mut());
+                    backends.stamp(response.headers_mut());
+                }
                 response
             }
         },

@@ -38,6 +38,14 @@ pub struct TestShop {
 
 /// Starts the whole shop on `backend` and waits until every server says it is ready.
 pub async fn spawn_shop(backend: Backend) -> TestShop {
+    spawn_shop_with(backend, Default::default()).await
+}
+
+/// [`spawn_shop`] with more instances of some services (`{"gateway": 2}`), as `shop up --replicas`.
+pub async fn spawn_shop_with(
+    backend: Backend,
+    replicas: std::collections::BTreeMap<String, usize>,
+) -> TestShop {
     let data_dir = tempfile::tempdir().unwrap();
     let (databases, keep) = match backend {
         Backend::Sqlite => (Databases::SqliteDir(data_dir.path().to_owned()), vec![]),
@@ -67,7 +75,7 @@ pub async fn spawn_shop(backend: Backend) -> TestShop {
         host: "127.0.0.1".parse().unwrap(),
         ephemeral_ports: true,
         fallback_jwt_secret: "test-secret-test-secret-test-secret-0123".into(),
-        replicas: Default::default(),
+        replicas,
     };
     let shop = shop::start(options).await.expect("starting the shop");
     let (main, admin) = shop.addresses.of("gateway");

@@ -1,17 +1,32 @@
-//! storefront: TODO say in one sentence what it shows (docs/services/storefront.md).
+//! The storefront: the shop's web pages (products, search, cart, checkout, orders), the "behind the
+//! scenes" page that shows which pods answer, and the interactive API docs
+//! (docs/services/storefront.md).
 //!
-//! It serves web pages and talks to the shop only through the public REST API (`/api/v1` on the
-//! gateway), the same API curl and the load generator use. `pages.rs` renders the pages.
+//! It talks to the shop only through the public REST API (`/api/v1` on the gateway), like curl.
+//! `pages.rs` renders the pages, `shop_api.rs` calls the API, `assets.rs` serves the files compiled
+//! into the binary, and `proxy.rs` passes `/api` on to the gateway where no Ingress does.
 
+pub mod assets;
 pub mod config;
 pub mod pages;
+pub mod proxy;
+pub mod shop_api;
 
 pub use config::Config;
 
 use platform::{Shutdown, grpc_server::Listeners};
 
-/// Serves storefront until `shutdown`.
+/// The whole site: pages, files, and `/api` passed through to the gateway.
+pub fn app(config: &Config) -> anyhow::Result<axum::Router> {
+    let api = shop_api::ShopApi::new(&config.gateway_url)?;
+    let site = pages::Site::new(api.clone(), config.server.identity.identity());
+    Ok(pages::router(site)
+        .merge(assets::router())
+        .merge(proxy::router(api.upstream().clone())))
+}
+
+/// Serves the storefront until `shutdown`.
 pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
-    let app = pages::router(pages::Api::new(&config.gateway_url)?);
+    let app = app(&config)?.layer(axum::middleware::from_fn(platform::http_metrics::track));
     platform::http_server::serve("storefront", app, listeners, &config.server, shutdown).await
 }

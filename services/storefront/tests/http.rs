@@ -45,10 +45,10 @@ async fn without_the_shop_the_page_says_so_and_the_probes_answer() {
     }
     assert!(ready, "storefront never became ready");
     let page = client.get(&url).send().await.unwrap();
-    assert_eq!(page.status(), 502);
+    assert_eq!(page.status(), 503);
     assert!(page.headers().contains_key("x-served-by"));
     let text = page.text().await.unwrap();
-    assert!(text.contains("not available right now"), "{text}");
+    assert!(text.contains("We cannot reach the shop"), "{text}");
 
     shutdown.trigger();
     server.await.unwrap().unwrap();
