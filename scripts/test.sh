@@ -13,6 +13,7 @@ POSTGRES_IMAGE=$(sed -n 's/^POSTGRES_IMAGE=//p' k8s/versions.env)
 POSTGRES_LIB=${POSTGRES_LIB:-/usr/lib/postgresql} # where Debian installs PostgreSQL
 POSTGRES_SKIPPED=""
 RESTART_SKIPPED=""
+BROWSER_SKIPPED=""
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -70,17 +71,47 @@ have_postgres_programs() {
   ls "$POSTGRES_LIB"/*/bin/initdb >/dev/null 2>&1
 }
 
+# The storefront's browser tests drive headless Chromium through chromedriver (CHROMEDRIVER, or the
+# one on PATH): installed as root with apt; otherwise they are left out and the summary says so.
+ensure_browser() {
+  local driver=${CHROMEDRIVER:-chromedriver}
+  command -v "$driver" >/dev/null 2>&1 && return
+  if [[ -z ${CHROMEDRIVER:-} && $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    step "browser tests: installing Debian's chromium and chromium-driver"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+    command -v chromedriver >/dev/null && return
+  fi
+  if [[ ${CI:-} == true ]]; then
+    echo "error: CI=true requires chromedriver and Chromium for the storefront's browser tests" >&2
+    exit 1
+  fi
+  BROWSER_SKIPPED="no $driver on this machine"
+  step "browser tests: $BROWSER_SKIPPED; leaving them out"
+}
+
 run_tests() {
   # Every target, so that the binaries the process tests start (shop, loadgen) exist too; with the
   # tests' features, so that the test run below reuses this build.
   step "cargo build --workspace --all-targets"
   cargo build --workspace --all-targets --locked
-  # The PostgreSQL restart test runs a PostgreSQL server of its own: not without its programs.
-  local skip_nextest=() skip_test=()
+  # Tests left out for want of a program: the PostgreSQL restart test (initdb, pg_ctl), the
+  # browser tests (chromedriver).
+  local left_out=() skip_nextest=() skip_test=()
   if ! have_postgres_programs; then
     RESTART_SKIPPED=yes
-    skip_nextest=(-E 'not test(postgres_restarted_under_load)')
-    skip_test=(-- --skip postgres_restarted_under_load)
+    left_out+=("test(postgres_restarted_under_load)")
+    skip_test+=(--skip postgres_restarted_under_load)
+  fi
+  if [[ -n $BROWSER_SKIPPED ]]; then
+    left_out+=("test(/^in_a_browser_/)")
+    skip_test+=(--skip in_a_browser_)
+  fi
+  if [[ ${#left_out[@]} -gt 0 ]]; then
+    local joined
+    joined=$(printf ' | %s' "${left_out[@]}")
+    skip_nextest=(-E "not (${joined:3})")
+    skip_test=(-- "${skip_test[@]}")
   fi
   if cargo nextest --version >/dev/null 2>&1; then
     step "cargo nextest run --workspace ${*:-} ${skip_nextest[*]:-}"
@@ -92,6 +123,15 @@ run_tests() {
 }
 
 summary() {
+  if [[ -n $BROWSER_SKIPPED ]]; then
+    cat <<MSG
+
+NOTE: the storefront's browser tests (tests/storefront.rs, in_a_browser_*) were SKIPPED
+($BROWSER_SKIPPED). They need Chromium (or Chrome) and its chromedriver: on Debian/Ubuntu
+apt-get install chromium chromium-driver; on macOS brew install --cask chromedriver (with Chrome);
+or point CHROMEDRIVER at one.
+MSG
+  fi
   if [[ -n $RESTART_SKIPPED ]]; then
     cat <<MSG
 
@@ -111,5 +151,6 @@ MSG
 }
 
 ensure_postgres
+ensure_browser
 run_tests "$@"
 summary

@@ -1,6 +1,7 @@
 //! The in-cluster load generator runs until its pod stops: with the exact arguments of its
 //! Deployment it is still sending requests past 60 s (the run time goose 0.18 fell back to when
-//! `-t 0` was read as "unset"), and SIGTERM ends it cleanly within the pod's grace period.
+//! `-t 0` was read as "unset"), SIGTERM ends it cleanly within the pod's grace period, and its
+//! report counts the answers of each pod and release.
 
 mod common;
 
@@ -77,5 +78,26 @@ async fn the_cluster_load_generator_runs_until_stopped() {
         report.contains("=== loadgen summary ==="),
         "it prints its report when stopped"
     );
+    // Which pods answered, in which release: the gateway's and the backends' it asked.
+    let answered = |role: &str, pod: &str| {
+        report.lines().any(|line| {
+            let cells: Vec<&str> = line.split_whitespace().collect();
+            cells.len() == 4
+                && cells[0] == role
+                && cells[1] == pod
+                && cells[3].parse::<u64>().is_ok_and(|n| n > 0)
+        })
+    };
+    for (role, pod) in [
+        ("gateway", "gateway-1"),
+        ("backend", "catalog-1"),
+        ("backend", "cart-1"),
+        ("backend", "orders-1"),
+    ] {
+        assert!(
+            answered(role, pod),
+            "the report counts the answers of {pod}:\n{report}"
+        );
+    }
     shop.stop().await;
 }

@@ -712,11 +712,16 @@ fn backend_urls_name_headless_services_on_their_grpc_ports() {
                     spec.ports.iter().flatten().any(|p| p.port == port),
                     "{at}: Service {host} has no port {port}"
                 );
-                assert_eq!(
-                    spec.cluster_ip.as_deref(),
-                    Some("None"),
-                    "{at}: gRPC backends need a headless Service so clients balance over every pod"
-                );
+                let grpc = shop::services::listed()
+                    .iter()
+                    .any(|l| l.name == host && l.kind == "grpc");
+                if grpc {
+                    assert_eq!(
+                        spec.cluster_ip.as_deref(),
+                        Some("None"),
+                        "{at}: gRPC backends need a headless Service so clients balance over every pod"
+                    );
+                }
             }
         }
     }
@@ -797,9 +802,39 @@ fn assert_routes_to_the_public_api(r: &Render, at: &str, service: &str, port: &I
     );
 }
 
+/// Checks what the Ingress (or HTTPRoute) sends where: the API to the gateway, the pages to the
+/// storefront (path-based routing on one host; the longest prefix wins), and every other web
+/// front end of services.txt somewhere outside `/api`.
+fn assert_routes(at: &str, routed: &BTreeMap<String, String>) {
+    assert_eq!(
+        routed.get("/api").map(String::as_str),
+        Some("gateway"),
+        "{at}: /api"
+    );
+    assert_eq!(
+        routed.get("/").map(String::as_str),
+        Some("storefront"),
+        "{at}: /"
+    );
+    for (path, service) in routed {
+        assert!(
+            path == "/api" || (!path.starts_with("/api") && service != "gateway"),
+            "{at}: {path} -> {service}: only /api goes to the gateway, and nothing else under /api"
+        );
+    }
+    for web in shop::services::listed().iter().filter(|l| l.kind == "http") {
+        assert!(
+            routed.values().any(|s| s == &web.name),
+            "{at}: no route to {}: {routed:?}",
+            web.name
+        );
+    }
+}
+
 #[test]
-fn the_ingress_or_http_route_sends_only_the_api_to_the_gateway_through_traefik() {
+fn the_ingress_or_http_route_sends_the_api_to_the_gateway_and_the_pages_to_the_storefront() {
     for r in renders() {
+        let mut routed = BTreeMap::new();
         let ingresses = r.all::<Ingress>("Ingress");
         let routes: Vec<&serde_norway::Value> =
             r.docs.iter().filter(|d| d["kind"] == "HTTPRoute").collect();
@@ -828,12 +863,12 @@ fn the_ingress_or_http_route_sends_only_the_api_to_the_gateway_through_traefik()
                 .collect();
             assert!(!paths.is_empty(), "{at}: no paths");
             for path in paths {
-                assert_eq!(path.path.as_deref(), Some("/api"), "{at}: routes only /api");
                 assert_eq!(path.path_type, "Prefix", "{at}: pathType");
                 let backend = path
                     .backend
                     .service
                     .unwrap_or_else(|| panic!("{at}: no Service backend"));
+                routed.insert(path.path.clone().unwrap_or_default(), backend.name.clone());
                 let port = backend
                     .port
                     .unwrap_or_else(|| panic!("{at}: backend without port"));
@@ -873,15 +908,22 @@ fn the_ingress_or_http_route_sends_only_the_api_to_the_gateway_through_traefik()
                 "{at}: a Gateway listener's port is Traefik's entrypoint port"
             );
             for rule in route["spec"]["rules"].as_sequence().unwrap() {
+                let backends = rule["backendRefs"].as_sequence().unwrap();
+                assert_eq!(backends.len(), 1, "{at}: one backend per rule");
                 for m in rule["matches"].as_sequence().unwrap() {
-                    assert_eq!(m["path"]["value"], "/api", "{at}: routes only /api");
+                    assert_eq!(m["path"]["type"], "PathPrefix", "{at}: path type");
+                    routed.insert(
+                        m["path"]["value"].as_str().unwrap().to_owned(),
+                        backends[0]["name"].as_str().unwrap().to_owned(),
+                    );
                 }
-                for b in rule["backendRefs"].as_sequence().unwrap() {
+                for b in backends {
                     let port = IntOrString::Int(b["port"].as_i64().unwrap() as i32);
                     assert_routes_to_the_public_api(r, &at, b["name"].as_str().unwrap(), &port);
                 }
             }
         }
+        assert_routes(&r.name, &routed);
     }
 }
 

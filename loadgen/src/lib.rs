@@ -6,7 +6,54 @@
 use goose::{config::GooseConfiguration, goose::GooseResponse, prelude::*};
 use rand::seq::IndexedRandom;
 use serde_json::{Value, json};
-use std::{collections::BTreeMap, time::Duration};
+use std::{
+    collections::BTreeMap,
+    sync::{Mutex, PoisonError},
+    time::Duration,
+};
+
+/// Answers by who gave them: (role, pod, version) -> count, from each response's `x-served-by` /
+/// `x-shop-version` (role `gateway`) and `x-backend-served-by` / `x-backend-version` (role
+/// `backend`). Goose's metrics keep no headers, so every request records here.
+static ANSWERED_BY: Mutex<BTreeMap<(String, String, String), usize>> = Mutex::new(BTreeMap::new());
+
+fn record_answer(goose: &GooseResponse) {
+    let Ok(response) = &goose.response else {
+        return;
+    };
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    };
+    let list = |value: &str| -> Vec<String> {
+        value
+            .split(',')
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let mut answered = ANSWERED_BY.lock().unwrap_or_else(PoisonError::into_inner);
+    let pod = header("x-served-by");
+    if !pod.is_empty() {
+        let key = (
+            "gateway".into(),
+            pod.into(),
+            header("x-shop-version").into(),
+        );
+        *answered.entry(key).or_default() += 1;
+    }
+    let versions = list(header("x-backend-version"));
+    for (i, pod) in list(header("x-backend-served-by")).into_iter().enumerate() {
+        let version = versions.get(i).cloned().unwrap_or_default();
+        *answered
+            .entry(("backend".into(), pod, version))
+            .or_default() += 1;
+    }
+}
 
 /// What one simulated shopper remembers between steps.
 #[derive(Clone)]
@@ -66,6 +113,7 @@ async fn json_body(
     goose: GooseResponse,
     why: &str,
 ) -> Result<Value, Box<TransactionError>> {
+    record_answer(&goose);
     let GooseResponse {
         mut request,
         response,
@@ -107,7 +155,8 @@ async fn send(
         .name(name)
         .set_request_builder(builder)
         .build();
-    user.request(request).await?;
+    let goose = user.request(request).await?;
+    record_answer(&goose);
     Ok(())
 }
 
@@ -241,6 +290,9 @@ pub struct Summary {
     pub failures_by_kind: BTreeMap<String, usize>,
     pub duration: Duration,
     pub latency_ms: Percentiles,
+    /// Answers by (role, pod, version): which gateway pods served the requests and which backend
+    /// pods they asked, in which release (a rolling update shows the switch-over here).
+    pub answered_by: BTreeMap<(String, String, String), usize>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -252,6 +304,8 @@ pub struct Percentiles {
 }
 
 impl Summary {
+    /// The summary of a finished run (it takes the answers recorded so far, so that the next run
+    /// in the same process starts from none).
     pub fn from_metrics(metrics: &GooseMetrics) -> Self {
         let mut requests = 0;
         let mut failures = 0;
@@ -305,6 +359,9 @@ impl Summary {
                 p99: ms(percentile(0.99)),
                 max: ms(max),
             },
+            answered_by: std::mem::take(
+                &mut *ANSWERED_BY.lock().unwrap_or_else(PoisonError::into_inner),
+            ),
         }
     }
 
@@ -331,6 +388,13 @@ impl std::fmt::Display for Summary {
             f,
             "latency ms   p50 {}  p90 {}  p99 {}  max {}",
             l.p50, l.p90, l.p99, l.max
-        )
+        )?;
+        if !self.answered_by.is_empty() {
+            write!(f, "\nanswered by  (role, pod, version: answers)")?;
+            for ((role, pod, version), count) in &self.answered_by {
+                write!(f, "\n  {role:<8} {pod:<40} {version:<24} {count:>8}")?;
+            }
+        }
+        Ok(())
     }
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Proves `cargo run -p xtask -- new-service`: in a copy of this working tree (tracked and untracked,
-# non-ignored files), generates a stateful service `shipping` that orders calls, then builds, lints
-# and tests the copy, renders and validates every overlay, and asks shipping for its gRPC health
-# under `shop up`. Prints how many files the generator created and edited and how many hand edits it
+# non-ignored files), generates a stateful service `shipping` that orders calls and a web front end
+# `backoffice` (--http, under /backoffice), then builds, lints and tests the copy, renders and
+# validates every overlay, asks shipping for its gRPC health under `shop up` and loads backoffice's
+# page, which reads the catalog through the gateway. Prints how many files the generator created and edited and how many hand edits it
 # leaves. This repository is not changed; the copy is removed at the end.
 #
 # CARGO_TARGET_DIR defaults to target/new-service of this repository: ignored by git, kept between
@@ -37,6 +38,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target/new-service}"
 K8S_VERSION=1.37.0
 NAME=shipping
 CALLER=orders
+WEB=backoffice
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/new-service.XXXXXX")
 COPY="$WORK/repo"
 SHOP_PID=""
@@ -86,16 +88,20 @@ generate() {
   EDITED=$(git -C "$COPY" status --porcelain --untracked-files=all | grep -c '^ M' || true)
   HAND=$(sed -n 's/^Left to write by hand (\([0-9]*\)):$/\1/p' "$WORK/generate.log")
   [ -n "$HAND" ] || { echo "error: the generator did not say what is left by hand" >&2; exit 1; }
+  # The web front end after the counts, which are those of the gRPC service (docs/new-service.md).
+  step "cargo run -q -p xtask -- new-service $WEB --http"
+  (cd "$COPY" && cargo run -q -p xtask -- new-service "$WEB" --http) | tee -a "$WORK/generate.log"
+  [ -d "$COPY/services/$WEB" ] || { echo "error: the generator did not write $WEB" >&2; exit 1; }
 }
 
 check_rust() {
   cd "$COPY"
   step "cargo build --workspace --all-targets"
   cargo build --workspace --all-targets
-  step "cargo fmt --check -p $NAME -p $CALLER"
-  cargo fmt --check -p "$NAME" -p "$CALLER"
-  step "cargo clippy -p $NAME -p $CALLER --all-targets -- -D warnings"
-  cargo clippy -p "$NAME" -p "$CALLER" --all-targets -- -D warnings
+  step "cargo fmt --check -p $NAME -p $CALLER -p $WEB"
+  cargo fmt --check -p "$NAME" -p "$CALLER" -p "$WEB"
+  step "cargo clippy -p $NAME -p $CALLER -p $WEB --all-targets -- -D warnings"
+  cargo clippy -p "$NAME" -p "$CALLER" -p "$WEB" --all-targets -- -D warnings
   # Its storage tests run on SQLite and, like every storage test, on PostgreSQL when there is one:
   # the server scripts/test.sh started (CI requires it), else SQLite only.
   if [[ -z ${TEST_POSTGRES_URL:-} ]] && command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -t 5; then
@@ -103,8 +109,9 @@ check_rust() {
   fi
   local databases="SQLite only"
   [[ -z ${TEST_POSTGRES_URL:-} ]] || databases="SQLite and PostgreSQL"
-  step "cargo test -p $NAME ($databases)"
+  step "cargo test -p $NAME ($databases), cargo test -p $WEB"
   cargo test -p "$NAME"
+  cargo test -p "$WEB"
   step "cargo test -p shop --test manifests --test configuration (every overlay and the docs, with $NAME, against the code)"
   cargo test -p shop --test manifests --test configuration
   cd "$ROOT"
@@ -115,7 +122,9 @@ check_manifests() {
   for overlay in "$COPY"/k8s/overlays/*/; do
     step "kubectl kustomize k8s/overlays/$(basename "$overlay") | kubernetes-validate -k $K8S_VERSION --strict"
     kubectl kustomize "$overlay" >"$WORK/rendered.yaml"
-    grep -q "name: $NAME\$" "$WORK/rendered.yaml" || { echo "error: $NAME is not in the render" >&2; exit 1; }
+    for name in "$NAME" "$WEB"; do
+      grep -q "name: $name\$" "$WORK/rendered.yaml" || { echo "error: $name is not in the render" >&2; exit 1; }
+    done
     kubernetes-validate -k "$K8S_VERSION" --strict --quiet "$WORK/rendered.yaml"
   done
   if command -v yamllint >/dev/null; then
@@ -141,6 +150,13 @@ check_shop_up() {
   echo "    $NAME gRPC at $addr"
   LISTEN_ADDR="$addr" "$shop" run "$NAME" healthcheck
   echo "    $NAME answers grpc.health.v1: SERVING"
+  addr=$(sed -n "s|^  $WEB  *http://\([0-9.:]*\) .*|\1|p" "$WORK/up.log")
+  [ -n "$addr" ] || { cat "$WORK/up.log" >&2; echo "error: shop up printed no address for $WEB" >&2; exit 1; }
+  curl -fsS --connect-timeout 2 --max-time 10 "http://$addr/" >"$WORK/web.html" ||
+    { cat "$WORK/up.log" >&2; echo "error: $WEB's page did not answer 200" >&2; exit 1; }
+  grep -q 'The shop lists 28 products' "$WORK/web.html" ||
+    { cat "$WORK/web.html" >&2; echo "error: $WEB's page does not show the catalog" >&2; exit 1; }
+  echo "    $WEB's page at http://$addr/ shows the catalog, read through the gateway"
   kill -TERM "$SHOP_PID"
   wait "$SHOP_PID" || { cat "$WORK/up.log" >&2; echo "error: shop up did not stop cleanly" >&2; exit 1; }
   SHOP_PID=""

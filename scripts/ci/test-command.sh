@@ -32,14 +32,21 @@ for lib in "$WORK/empty" /usr/lib/postgresql; do
   tail -n 5 "$WORK/out" | grep -q "scripts/test.sh" || fail "the note is not at the end"
   grep -qE "^cargo (nextest run|test) --workspace" "$WORK/cargo.log" || fail "the tests did not run"
   if [ "$lib" = "$WORK/empty" ]; then
-    grep -q "not test(postgres_restarted_under_load)" "$WORK/cargo.log" ||
+    grep -q "test(postgres_restarted_under_load)" "$WORK/cargo.log" ||
       fail "the PostgreSQL restart test was not left out without PostgreSQL's programs"
     grep -q "restart test (tests/postgres_restart.rs) was SKIPPED" "$WORK/out" ||
       fail "no note about the skipped restart test"
-  elif grep -q "not test(postgres_restarted_under_load)" "$WORK/cargo.log"; then
+  elif grep -q "test(postgres_restarted_under_load)" "$WORK/cargo.log"; then
     fail "the PostgreSQL restart test was left out although initdb is here"
   fi
 done
+
+step "no chromedriver, not root: the browser tests are left out, and the summary says so"
+rm -f "$WORK/cargo.log"
+env -u TEST_POSTGRES_URL CI="" POSTGRES_LIB=/usr/lib/postgresql CHROMEDRIVER="$WORK/no-chromedriver" \
+  PATH="$WORK/bin:$PATH" bash scripts/test.sh >"$WORK/out" 2>&1 || { cat "$WORK/out"; fail "scripts/test.sh failed"; }
+grep -q "test(/^in_a_browser_/)" "$WORK/cargo.log" || { cat "$WORK/cargo.log"; fail "the browser tests were not left out"; }
+grep -q "browser tests (tests/storefront.rs, in_a_browser_\*) were SKIPPED" "$WORK/out" || { cat "$WORK/out"; fail "no note about the browser tests"; }
 
 step "CI=true without PostgreSQL: refuses"
 if run true "$WORK/empty"; then fail "CI=true passed without PostgreSQL"; fi
