@@ -131,6 +131,7 @@ smoke_test() {
   "$ROOT/scripts/smoke-test.sh" http://localhost
   echo
   echo "The shop runs at http://localhost (also http://shop.localtest.me). Try:"
+  echo "  open http://localhost/ in a browser: the storefront; /behind-the-scenes shows which pods answer"
   echo "  curl -s http://localhost/api/v1/products | jq ."
   echo "  scripts/verify-cluster.sh          # self-healing, scaling, rolling updates, network policies"
   echo "  IMAGES_FILE=$KIND_IMAGES scripts/deploy.sh kind   # deploy these images again"

@@ -115,6 +115,7 @@ smoke_test() {
   "$ROOT/scripts/smoke-test.sh" "$URL"
   echo
   echo "The shop runs at $URL. Try:"
+  echo "  open $URL/ in a browser: the storefront; /behind-the-scenes shows which pods answer"
   echo "  curl -s $URL/api/v1/products | jq ."
   echo "  scripts/verify-cluster.sh $URL"
 }

@@ -1,6 +1,8 @@
 #!/bin/sh
 # Proves a deployed shop works end to end through its ingress: lists products, opens a session, adds
-# a product to the cart and checks out. Exits non-zero at the first step that fails.
+# a product to the cart and checks out; and the storefront answers on / with the products and their
+# pictures (path-based routing: /api to the gateway, the rest to the storefront). Exits non-zero at
+# the first step that fails.
 set -eu
 ROOT=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
 # shellcheck source=scripts/lib/common.sh disable=SC1091
@@ -51,6 +53,7 @@ list_products() {
   step "GET $API/products"
   [ "$(request GET "$API/products")" = 200 ] || fail "GET /products"
   PRODUCT_ID=$(jq -er '.products[0].id' "$BODY") || fail "no product in the catalog"
+  PICTURE=$(jq -er '.products[0].picture_url' "$BODY") || fail "no picture_url"
   note "$(jq '.products | length' "$BODY") products, first: $PRODUCT_ID"
 }
 
@@ -70,6 +73,15 @@ add_to_cart() {
   note "cart total: $(jq -r '.total.amount' "$BODY")"
 }
 
+# The storefront, on the same host: the page of products, and a product's picture.
+storefront() {
+  step "GET $BASE/ (the storefront)"
+  [ "$(request GET "$BASE/")" = 200 ] || fail "GET / (the storefront)"
+  grep -q 'id="products"' "$BODY" || fail "the storefront's page lists no products"
+  step "GET $BASE$PICTURE (a product's picture)"
+  [ "$(request GET "$BASE$PICTURE")" = 200 ] || fail "GET $PICTURE"
+}
+
 # One checkout per session: the user id makes the idempotency key unique.
 checkout() {
   step "POST $API/checkout"
@@ -81,6 +93,7 @@ checkout() {
 need curl jq
 wait_ready
 list_products
+storefront
 open_session
 add_to_cart
 checkout

@@ -145,10 +145,17 @@ pub async fn start(options: ShopOptions) -> anyhow::Result<RunningShop> {
         .into_iter()
         .filter(Listed::serves)
         .collect();
-    for name in options.replicas.keys() {
+    for (name, count) in &options.replicas {
+        let service = listed.iter().find(|s| &s.name == name).with_context(|| {
+            format!("--replicas {name}={count}: services.txt lists no service {name} that serves")
+        })?;
+        // Instances of one service would share its SQLite file, and SQLite is one writer's
+        // database: more than one replica of a stateful service needs PostgreSQL.
         anyhow::ensure!(
-            listed.iter().any(|s| &s.name == name),
-            "--replicas {name}=...: services.txt lists no service {name} that serves"
+            *count <= 1 || !service.database || matches!(options.databases, Databases::Urls(_)),
+            "--replicas {name}={count}: {name} keeps its data in a SQLite file, which one process \
+             at a time should write; run several replicas of it with PostgreSQL (Kubernetes, \
+             compose), or several of a service without a database (e.g. gateway, storefront)"
         );
     }
     let mut listeners = BTreeMap::new();
@@ -286,4 +293,35 @@ pub fn random_secret() -> String {
         .take(48)
         .map(char::from)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(replicas: &[(&str, usize)]) -> ShopOptions {
+        ShopOptions {
+            databases: Databases::SqliteDir(std::env::temp_dir()),
+            host: "127.0.0.1".parse().unwrap(),
+            ephemeral_ports: true,
+            fallback_jwt_secret: random_secret(),
+            replicas: replicas.iter().map(|(n, c)| (n.to_string(), *c)).collect(),
+        }
+    }
+
+    #[tokio::test]
+    async fn replicas_of_unknown_or_sqlite_backed_services_are_refused_before_anything_starts() {
+        let error = |replicas| async move {
+            match start(options(replicas)).await {
+                Ok(_) => panic!("started with {replicas:?}"),
+                Err(e) => e.to_string(),
+            }
+        };
+        assert!(
+            error(&[("nothing", 2)])
+                .await
+                .contains("no service nothing")
+        );
+        assert!(error(&[("catalog", 2)]).await.contains("SQLite file"));
+    }
 }
