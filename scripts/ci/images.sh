@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # CI step for the container images: lint, build every image, run the shop from them on a docker
-# network and drive the REST flow through the gateway, then check non-root, clean stop and size.
+# network and drive the REST flow through the gateway and the storefront's pages (with the identity
+# headers the images set), then check non-root, clean stop and size.
 set -euo pipefail
 
 usage() { echo "usage: $0   (env: STANDINS=0 to skip the CI image stand-ins, TAG, MAX_IMAGE_BYTES)"; }
@@ -23,6 +24,7 @@ MAX_IMAGE_BYTES=${MAX_IMAGE_BYTES:-40000000}
 GRACE=30
 BASE=
 ADMIN=
+WEB=
 
 step() { echo; echo "==> $*"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -76,6 +78,7 @@ start_shop() {
     if [[ $svc == gateway ]]; then
       extra+=(-e JWT_SECRET=ci-secret-that-is-at-least-32-bytes-long -p 127.0.0.1::8080 -p 127.0.0.1::9090)
     fi
+    [[ $svc != storefront ]] || extra+=(-p "127.0.0.1::${PORT[storefront]}")
     "$DOCKER" run -d --name "$(ctr "$svc")" --network "$NET" --network-alias "$svc" \
       --read-only --tmpfs /data:uid=65532,gid=65532 --tmpfs /tmp:mode=1777 --cap-drop ALL --security-opt no-new-privileges \
       "${extra[@]}" "shop-$svc:$TAG" >/dev/null
@@ -83,7 +86,8 @@ start_shop() {
   done
   BASE=http://$("$DOCKER" port "$(ctr gateway)" 8080/tcp | head -n1)
   ADMIN=http://$("$DOCKER" port "$(ctr gateway)" 9090/tcp | head -n1) # /readyz, /metrics: admin port only
-  echo "    gateway published at $BASE, its admin port at $ADMIN"
+  WEB=http://$("$DOCKER" port "$(ctr storefront)" "${PORT[storefront]}/tcp" | head -n1)
+  echo "    gateway published at $BASE, its admin port at $ADMIN; the storefront at $WEB"
 }
 
 wait_healthy() {
@@ -128,6 +132,32 @@ rest_flow() {
   echo "    GET  /api/v1/orders -> lists order $order_id"
 }
 
+# header NAME FILE: the value of header NAME in the curl -D dump FILE.
+header() { tr -d '\r' <"$2" | sed -n "s/^$1: //Ip" | head -n 1; }
+
+storefront_flow() {
+  step "the storefront's pages, and who answered: the identity headers the images set"
+  local page headers version
+  page=$(curl -fsS --max-time 10 "$WEB/")
+  grep -q 'id="products"' <<<"$page" || fail "the storefront's page lists no products"
+  echo "    GET  $WEB/ -> the products page"
+  curl -fsS --max-time 10 -o /dev/null "$WEB/static/img/products/chef-knife.svg" || fail "a product picture"
+  echo "    GET  /static/img/products/chef-knife.svg -> 200"
+  headers=$(mktemp)
+  curl -fsS --max-time 10 -D "$headers" -o /dev/null "$WEB/api/v1/products/chef-knife" ||
+    fail "/api through the storefront"
+  # A container's host name is its id (the first 12 hex digits): what x-served-by says outside
+  # Kubernetes. The version is the build's: <workspace version>+<image tag>.
+  version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+  [[ $(header x-served-by "$headers") == "$("$DOCKER" inspect -f '{{.Config.Hostname}}' "$(ctr gateway)")" ]] ||
+    fail "x-served-by is not the gateway container's host name: $(cat "$headers")"
+  [[ $(header x-shop-version "$headers") == "$version+$TAG" ]] || fail "x-shop-version is not $version+$TAG: $(cat "$headers")"
+  [[ $(header x-backend-served-by "$headers") == "$("$DOCKER" inspect -f '{{.Config.Hostname}}' "$(ctr catalog)")" ]] ||
+    fail "x-backend-served-by is not the catalog container's host name: $(cat "$headers")"
+  echo "    GET  /api/v1/products/chef-knife via the storefront -> x-served-by $(header x-served-by "$headers"), x-shop-version $(header x-shop-version "$headers"), x-backend-served-by $(header x-backend-served-by "$headers")"
+  rm -f "$headers"
+}
+
 check_nonroot() {
   step "every container runs as non-root"
   local svc user uid
@@ -142,7 +172,7 @@ check_nonroot() {
 check_stop() {
   step "docker stop: each container exits 0 within its grace period (${GRACE}s)"
   local svc start secs code
-  for svc in gateway orders cart payments catalog; do
+  for svc in storefront gateway orders cart payments catalog; do
     start=$(date +%s%N)
     "$DOCKER" stop -t "$GRACE" "$(ctr "$svc")" >/dev/null
     secs=$(( ($(date +%s%N) - start) / 1000000 ))
@@ -168,6 +198,7 @@ build
 start_shop
 wait_healthy
 rest_flow
+storefront_flow
 check_nonroot
 check_stop
 check_sizes
