@@ -1,6 +1,7 @@
 //! One checkout is one trace: a real `shop up` process exports its spans over OTLP/gRPC to a
 //! collector in this test (the protocol's own generated server), and the spans of the gateway and
-//! of every service a checkout touches share the caller's W3C trace id.
+//! of every service a checkout touches share the caller's W3C trace id. So do a storefront page's:
+//! the storefront, the gateway it calls, and the catalog.
 
 use opentelemetry_proto::tonic::{
     collector::trace::v1::{
@@ -72,7 +73,7 @@ async fn a_checkout_is_one_trace_across_the_gateway_and_the_services() {
 
     let data = tempfile::tempdir().unwrap();
     let endpoint = format!("http://{collector_addr}");
-    let (mut shop, base, _admin) = common::start_shop_process(
+    let (mut shop, base, _admin, storefront) = common::start_shop_process_with_storefront(
         data.path(),
         &[("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str())],
     )
@@ -110,6 +111,17 @@ async fn a_checkout_is_one_trace_across_the_gateway_and_the_services() {
         .await
         .unwrap();
     assert_eq!(response.status(), 201);
+    let page_trace = "5bf92f3577b34da6a3ce929d0e0e4737";
+    let page = http
+        .get(format!("{storefront}/products/hammock"))
+        .header(
+            "traceparent",
+            format!("00-{page_trace}-10f067aa0ba902b8-01"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
 
     // Stopping the shop flushes the spans it has not exported yet.
     assert!(
@@ -151,5 +163,34 @@ async fn a_checkout_is_one_trace_across_the_gateway_and_the_services() {
         hex(&gateway_root.parent_span_id),
         "00f067aa0ba902b7",
         "the gateway continues the caller's span"
+    );
+
+    // The page: the storefront's request span (child of the caller's), the gateway's (child of a
+    // span of the storefront's), and the catalog's GetProduct, in one trace.
+    let page_spans: Vec<&Span> = spans
+        .iter()
+        .filter(|s| hex(&s.trace_id) == page_trace)
+        .collect();
+    let requests: Vec<&&Span> = page_spans
+        .iter()
+        .filter(|s| s.name == "http.request")
+        .collect();
+    assert_eq!(
+        requests.len(),
+        2,
+        "the storefront's and the gateway's request spans"
+    );
+    assert!(
+        requests
+            .iter()
+            .any(|s| hex(&s.parent_span_id) == "10f067aa0ba902b8"),
+        "the storefront continues the caller's span"
+    );
+    assert!(
+        page_spans
+            .iter()
+            .filter_map(|s| rpc_method(s))
+            .any(|m| m == "/shop.catalog.v1.CatalogService/GetProduct"),
+        "the catalog's GetProduct is in the page's trace"
     );
 }

@@ -25,7 +25,7 @@ use platform::{
     Shutdown,
     grpc_client::{GrpcChannel, Retries, channel_from_url},
     grpc_server::Listeners,
-    http_metrics, telemetry,
+    http_metrics,
 };
 use shop_proto::{
     cart::v1::cart_service_client::CartServiceClient,
@@ -130,32 +130,33 @@ pub fn router(state: AppState, limits: Limits) -> Router {
             within_budget,
         ))
         .layer(axum::middleware::from_fn(http_metrics::track))
-        .layer(platform::overload::ShedLayer::new(limits.max_in_flight, || {
-            error::ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "overloaded",
-                "the shop is busy; try again in a moment",
-            )
-            .retry_after(1)
-            .into_response_now()
-        }))
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-            let span = tracing::info_span!(
-                "http.request",
-                http.method = %request.method(),
-                http.target = %request.uri().path(),
-                request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or(""),
-                otel.kind = "server",
-            );
-            telemetry::set_parent_from_headers(&span, request.headers());
-            span
-        })
-        // 5xx answers are logged once, by ApiError.
-        .on_failure(()))
+        .layer(platform::overload::ShedLayer::new(
+            limits.max_in_flight,
+            || {
+                error::ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "overloaded",
+                    "the shop is busy; try again in a moment",
+                )
+                .retry_after(1)
+                .into_response_now()
+            },
+        ))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(platform::http_server::request_span::<axum::body::Body>)
+                // 5xx answers are logged once, by ApiError.
+                .on_failure(()),
+        )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(CatchPanicLayer::custom(|_| {
-            error::ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error").into_response_now()
+            error::ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "internal error",
+            )
+            .into_response_now()
         }))
         .with_state(state)
 }

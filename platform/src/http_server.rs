@@ -6,6 +6,20 @@ use crate::{Shutdown, admin, config::ServerArgs, grpc_server::Listeners, health:
 use axum::Router;
 use std::future::IntoFuture;
 
+/// The span of one HTTP request (`TraceLayer::new_for_http().make_span_with(request_span)`): its
+/// method, path and request id, continuing the caller's trace (W3C `traceparent`) if it sent one.
+pub fn request_span<B>(request: &http::Request<B>) -> tracing::Span {
+    let span = tracing::info_span!(
+        "http.request",
+        http.method = %request.method(),
+        http.target = %request.uri().path(),
+        request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or(""),
+        otel.kind = "server",
+    );
+    crate::telemetry::set_parent_from_headers(&span, request.headers());
+    span
+}
+
 /// Serves `app` on `listeners` until `shutdown`, then stops as `server`'s shutdown policy says.
 /// Every answer carries `x-served-by` and `x-shop-version`, and, when the request called gRPC
 /// backends, `x-backend-served-by` and `x-backend-version` (see [`crate::identity`]).

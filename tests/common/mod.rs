@@ -261,6 +261,15 @@ pub async fn start_shop_process(
     data_dir: &std::path::Path,
     env: &[(&str, &str)],
 ) -> (std::process::Child, String, String) {
+    let (child, base, admin, _storefront) = start_shop_process_with_storefront(data_dir, env).await;
+    (child, base, admin)
+}
+
+/// [`start_shop_process`], and the storefront's URL too.
+pub async fn start_shop_process_with_storefront(
+    data_dir: &std::path::Path,
+    env: &[(&str, &str)],
+) -> (std::process::Child, String, String, String) {
     use std::io::{BufRead, BufReader};
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_shop"))
         .args(["up", "--ephemeral-ports", "--data-dir"])
@@ -281,8 +290,9 @@ pub async fn start_shop_process(
     };
     let base = find("gateway listening on ");
     let admin = find("gateway admin on ");
+    let storefront = find("storefront listening on ");
     wait_until_ready(&reqwest::Client::new(), &admin).await;
-    (child, base, admin)
+    (child, base, admin, storefront)
 }
 
 /// The container args of the loadgen Deployment, with the gateway's address swapped for `host`.

@@ -27,6 +27,12 @@ pub fn app(config: &Config) -> anyhow::Result<axum::Router> {
 
 /// Serves the storefront until `shutdown`.
 pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
-    let app = app(&config)?.layer(axum::middleware::from_fn(platform::http_metrics::track));
+    // A trace starts here: the calls to the gateway carry it on (W3C traceparent).
+    let app = app(&config)?
+        .layer(axum::middleware::from_fn(platform::http_metrics::track))
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(platform::http_server::request_span::<axum::body::Body>),
+        );
     platform::http_server::serve("storefront", app, listeners, &config.server, shutdown).await
 }
