@@ -68,7 +68,9 @@
   function update() {
     document.getElementById("sent").textContent = counts.sent;
     document.getElementById("ok").textContent = counts.ok;
-    document.getElementById("failed").textContent = counts.failed;
+    var failedCount = document.getElementById("failed");
+    failedCount.textContent = counts.failed;
+    failedCount.className = counts.failed ? "failed" : "";
     render("gateway-pods", pods.gateway);
     render("backend-pods", pods.backend);
   }
