@@ -11,7 +11,8 @@
 set -eu
 VERSION=5.35.0
 INTEGRITY=sha512-U06rpMtW9V3XPGOBeamTUSr0Z09jMX4IJuANpE/EZbAhw0G8CgwrzU4YmXkn/h0wCDNsXdGarTNNHC3sU8yVUQ==
-FILES="swagger-ui-bundle.js swagger-ui.css LICENSE NOTICE"
+# The bundle's own notices of the libraries inside it (swagger-ui-bundle.js.LICENSE.txt) ship with it.
+FILES="swagger-ui-bundle.js swagger-ui-bundle.js.LICENSE.txt swagger-ui.css LICENSE NOTICE"
 
 ROOT=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
 DEST=$ROOT/services/storefront/static/swagger-ui

@@ -11,6 +11,7 @@ use platform::{Shutdown, grpc_server::Listeners, testing::Backend};
 use serde_json::json;
 use std::{
     collections::{BTreeMap, BTreeSet},
+    os::unix::process::CommandExt,
     process::{Child, Command, Stdio},
     time::Duration,
 };
@@ -138,8 +139,11 @@ struct Browser {
 impl Browser {
     async fn start() -> Self {
         let port = common::free_port();
+        // Its own process group, so that a failed test (which never reaches `stop`) kills the
+        // browser with it (see Drop).
         let driver = Command::new(std::env::var("CHROMEDRIVER").unwrap_or("chromedriver".into()))
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -221,9 +225,18 @@ impl Browser {
         std::fs::write(format!("{dir}/{name}.png"), png).unwrap();
     }
 
-    async fn stop(mut self) {
-        let _ = self.client.close().await;
-        let _ = self.driver.kill();
+    async fn stop(self) {
+        let _ = self.client.clone().close().await;
+    }
+}
+
+impl Drop for Browser {
+    /// chromedriver and the Chromium it started, all of its process group.
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.driver.id())])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.driver.wait();
     }
 }
