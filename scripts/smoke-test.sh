@@ -76,8 +76,9 @@ add_to_cart() {
 # The storefront, on the same host: the page of products, and a product's picture.
 storefront() {
   step "GET $BASE/ (the storefront)"
+  wait_http "$BASE/" "$READY_TIMEOUT"
   [ "$(request GET "$BASE/")" = 200 ] || fail "GET / (the storefront)"
-  grep -q 'id="products"' "$BODY" || fail "the storefront's page lists no products"
+  grep -q 'class="card"' "$BODY" || fail "the storefront's page lists no products"
   step "GET $BASE$PICTURE (a product's picture)"
   [ "$(request GET "$BASE$PICTURE")" = 200 ] || fail "GET $PICTURE"
 }

@@ -59,7 +59,7 @@ build_one() {
   buildctl build --progress=plain \
     --frontend dockerfile.v0 --local context=. --local dockerfile=. \
     --opt target=runtime --opt build-arg:SERVICE="$svc" --opt build-arg:VERSION="$VERSION" \
-    --opt build-arg:REVISION="$REVISION" --opt build-arg:SOURCE="$SOURCE" "$@"
+    --opt build-arg:RELEASE="$TAG" --opt build-arg:REVISION="$REVISION" --opt build-arg:SOURCE="$SOURCE" "$@"
   COUNT=$((COUNT + 1))
 }
 

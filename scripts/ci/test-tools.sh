@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What scripts/test.sh needs beyond a bare Rust image (the build pod's rust:*-slim): cargo-nextest
-# (JUnit XML for Jenkins) and `kill` (procps; the shutdown tests signal the real binary). Skips what
-# is there. kubectl, which tests/manifests.rs runs, comes from the pod's init container ($KUBECTL).
+# (JUnit XML for Jenkins), `kill` (procps; the shutdown tests signal the real binary), and Chromium
+# with its chromedriver (the storefront's browser tests). Skips what is there. kubectl, which tests/manifests.rs runs, comes from the pod's init container ($KUBECTL).
 set -euo pipefail
 
 NEXTEST_VERSION=${NEXTEST_VERSION:-0.9.143}
@@ -24,5 +24,14 @@ install_nextest() {
   cargo install cargo-nextest --locked --version "$NEXTEST_VERSION"
 }
 
+# Debian's, as scripts/test.sh would install them (it does so only as root; here, in every case).
+install_chromium() {
+  step "chromium and chromium-driver"
+  if command -v chromedriver >/dev/null; then echo "    already installed"; return; fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+}
+
 install_procps
+install_chromium
 install_nextest
