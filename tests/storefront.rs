@@ -105,6 +105,56 @@ async fn every_answer_names_its_pod_and_version_and_the_backends_that_shaped_it(
 }
 
 #[tokio::test]
+async fn bad_form_input_and_unknown_pages_read_as_pages_not_error_dumps() {
+    let shop = spawn_shop(Backend::Sqlite).await;
+    let web = storefront_url(&shop);
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = |status: u16, text: &'static str| {
+        move |(got, body): (u16, String)| {
+            assert_eq!(got, status, "{body}");
+            assert!(body.contains(text), "{text:?} in {body}");
+            assert!(body.starts_with("<!doctype html>"), "an HTML page: {body}");
+        }
+    };
+    let post = |path: &str, form: &'static str| {
+        let request = http
+            .post(format!("{web}{path}"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form);
+        async move {
+            let answer = request.send().await.unwrap();
+            (answer.status().as_u16(), answer.text().await.unwrap())
+        }
+    };
+    // Not a number, a missing field: the storefront cannot read the form.
+    page(400, "could not read")(post("/cart/items", "product_id=chef-knife&quantity=abc").await);
+    page(400, "could not read")(post("/cart/items", "quantity=1").await);
+    // Read, but the API refuses it: its message, in a page.
+    page(400, "quantity must be between 1 and 99")(
+        post("/cart/items", "product_id=chef-knife&quantity=500").await,
+    );
+    page(404, "Not found")(post("/cart/items", "product_id=no-such-thing&quantity=1").await);
+    let lost = http
+        .get(format!("{web}/no/such/page"))
+        .send()
+        .await
+        .unwrap();
+    page(404, "There is no page at this address")((
+        lost.status().as_u16(),
+        lost.text().await.unwrap(),
+    ));
+    let product = http
+        .get(format!("{web}/products/no-such-thing"))
+        .send()
+        .await
+        .unwrap();
+    page(404, "could not find that")((product.status().as_u16(), product.text().await.unwrap()));
+}
+
+#[tokio::test]
 async fn with_two_gateways_the_storefront_and_its_api_take_turns() {
     let shop = spawn_shop_with(Backend::Sqlite, BTreeMap::from([("gateway".into(), 2)])).await;
     let http = reqwest::Client::new();

@@ -6,7 +6,7 @@
 use crate::shop_api::{Failure, ShopApi};
 use axum::{
     Form, Router,
-    extract::{Path, Query, State},
+    extract::{Path, Query, State, rejection::FormRejection},
     http::StatusCode,
     response::{Html, IntoResponse, Redirect, Response},
     routing::{get, post},
@@ -79,6 +79,21 @@ impl Site {
                     .into_response()
             }
         }
+    }
+
+    /// The page for a form that cannot be read (a field missing or not a number): 400.
+    fn bad_form(&self, rejection: &FormRejection) -> Response {
+        tracing::debug!("unreadable form: {rejection}");
+        self.render(
+            StatusCode::BAD_REQUEST,
+            "error.html",
+            context! {
+                heading => "That did not work",
+                message => "The form was incomplete or had a value we could not read (a quantity must be a whole number from 1 to 99). Please try again.",
+                back => "/cart",
+                back_label => "Back to your cart",
+            },
+        )
     }
 
     /// The page for a failed API call, in words a shopper understands.
@@ -272,8 +287,12 @@ struct AddForm {
 async fn add_to_cart(
     State(site): State<Site>,
     jar: CookieJar,
-    Form(form): Form<AddForm>,
+    form: Result<Form<AddForm>, FormRejection>,
 ) -> Response {
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(rejection) => return site.bad_form(&rejection),
+    };
     let (token, jar) = match token_or_new(&site, jar).await {
         Ok(pair) => pair,
         Err(failure) => return site.trouble(&failure),
@@ -299,8 +318,12 @@ async fn set_quantity(
     State(site): State<Site>,
     jar: CookieJar,
     Path(id): Path<String>,
-    Form(form): Form<QuantityForm>,
+    form: Result<Form<QuantityForm>, FormRejection>,
 ) -> Response {
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(rejection) => return site.bad_form(&rejection),
+    };
     let Some(token) = token(&jar) else {
         return Redirect::to("/cart").into_response();
     };
@@ -346,10 +369,11 @@ async fn remove_from_cart(
     }
 }
 
-/// The checkout form's fields, kept when the form is shown again.
+/// The checkout form's fields, kept when the form is shown again. A missing field is empty, and
+/// the API says what is wrong with it.
 #[derive(Deserialize, Serialize, Default)]
+#[serde(default)]
 struct CheckoutForm {
-    #[serde(default)]
     idempotency_key: String,
     name: String,
     street: String,
@@ -406,8 +430,12 @@ async fn checkout_page(
 async fn place_order(
     State(site): State<Site>,
     jar: CookieJar,
-    Form(form): Form<CheckoutForm>,
+    form: Result<Form<CheckoutForm>, FormRejection>,
 ) -> Response {
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(rejection) => return site.bad_form(&rejection),
+    };
     let Some(token) = token(&jar) else {
         return Redirect::to("/cart").into_response();
     };
