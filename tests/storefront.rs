@@ -1,6 +1,7 @@
 //! The storefront in front of the real shop (every service, the same `serve` functions as
 //! production, ephemeral ports): over HTTP, and in a real headless Chromium driven through
-//! WebDriver (chromedriver). The browser tests (`in_a_browser_*`) save a screenshot of every page
+//! WebDriver (chromedriver); `WEBDRIVER_BROWSER=firefox` runs the browser tests in Firefox
+//! (geckodriver) instead. The browser tests (`in_a_browser_*`) save a screenshot of every page
 //! they see under target/screenshots/ (CI keeps them; the docs show them).
 
 mod common;
@@ -180,37 +181,56 @@ async fn with_two_gateways_the_storefront_and_its_api_take_turns() {
 // ---------------------------------------------------------------------------------------------
 // In a browser
 
-/// chromedriver on a free port, and a WebDriver session of headless Chromium through it.
+/// A WebDriver session of a headless browser: Chromium through chromedriver (the default, what CI
+/// runs), or Firefox through geckodriver with `WEBDRIVER_BROWSER=firefox` (`GECKODRIVER` names the
+/// driver); the driver on a free port, in its own process group.
 struct Browser {
     client: Client,
     driver: Child,
+    /// Where its screenshots go: target/screenshots (Chromium) or target/screenshots/firefox.
+    screenshots: &'static str,
 }
 
 impl Browser {
     async fn start() -> Self {
         let port = common::free_port();
+        let firefox = std::env::var("WEBDRIVER_BROWSER").is_ok_and(|b| b == "firefox");
+        let (driver, variable) = if firefox {
+            ("geckodriver", "GECKODRIVER")
+        } else {
+            ("chromedriver", "CHROMEDRIVER")
+        };
         // Its own process group, so that a failed test (which never reaches `stop`) kills the
         // browser with it (see Drop).
-        let driver = Command::new(std::env::var("CHROMEDRIVER").unwrap_or("chromedriver".into()))
+        let driver = Command::new(std::env::var(variable).unwrap_or(driver.into()))
             .arg(format!("--port={port}"))
             .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect(
-                "chromedriver runs (Debian: apt-get install chromium chromium-driver; \
-                 scripts/test.sh installs them or says why the browser tests were left out)",
-            );
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{driver} runs ({e}; Debian: apt-get install chromium chromium-driver; \
+                     scripts/test.sh installs them or says why the browser tests were left out)"
+                )
+            });
         let mut capabilities = serde_json::Map::new();
-        let mut chrome = json!({
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-background-networking", "--disable-component-update",
-                     "--disable-sync", "--no-first-run", "--window-size=1280,900"]
-        });
-        if let Ok(binary) = std::env::var("CHROMIUM") {
-            chrome["binary"] = json!(binary);
+        if firefox {
+            capabilities.insert(
+                "moz:firefoxOptions".into(),
+                json!({"args": ["-headless", "-width=1280", "-height=900"]}),
+            );
+        } else {
+            let mut chrome = json!({
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--disable-background-networking", "--disable-component-update",
+                         "--disable-sync", "--no-first-run", "--window-size=1280,900"]
+            });
+            if let Ok(binary) = std::env::var("CHROMIUM") {
+                chrome["binary"] = json!(binary);
+            }
+            capabilities.insert("goog:chromeOptions".into(), chrome);
         }
-        capabilities.insert("goog:chromeOptions".into(), chrome);
         let webdriver = format!("http://127.0.0.1:{port}");
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         let client = loop {
@@ -221,14 +241,22 @@ impl Browser {
                 .await
             {
                 Ok(client) => break client,
-                Err(e) if tokio::time::Instant::now() < deadline => {
-                    let _ = e;
+                Err(_) if tokio::time::Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(200)).await;
                 }
-                Err(e) => panic!("no WebDriver session from chromedriver: {e}"),
+                Err(e) => panic!("no WebDriver session from {webdriver}: {e}"),
             }
         };
-        Self { client, driver }
+        let screenshots = if firefox {
+            concat!(env!("CARGO_MANIFEST_DIR"), "/target/screenshots/firefox")
+        } else {
+            concat!(env!("CARGO_MANIFEST_DIR"), "/target/screenshots")
+        };
+        Self {
+            client,
+            driver,
+            screenshots,
+        }
     }
 
     async fn goto(&self, url: &str) {
@@ -267,12 +295,11 @@ impl Browser {
             .unwrap();
     }
 
-    /// Saves what the browser shows as target/screenshots/NAME.png.
+    /// Saves what the browser shows as target/screenshots/NAME.png (firefox/NAME.png).
     async fn screenshot(&self, name: &str) {
         let png = self.client.screenshot().await.unwrap();
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/target/screenshots");
-        std::fs::create_dir_all(dir).unwrap();
-        std::fs::write(format!("{dir}/{name}.png"), png).unwrap();
+        std::fs::create_dir_all(self.screenshots).unwrap();
+        std::fs::write(format!("{}/{name}.png", self.screenshots), png).unwrap();
     }
 
     async fn stop(self) {
@@ -327,10 +354,11 @@ async fn in_a_browser_a_shopper_browses_searches_buys_and_finds_the_order() {
     // Every picture on the page loaded (an <img> that failed has no natural width).
     let loaded = browser
         .client
-        .execute(
-            "const imgs = [...document.querySelectorAll('#products img')];
-             await Promise.all(imgs.map(i => i.complete ? 0 : new Promise(r => { i.onload = r; i.onerror = r; })));
-             return imgs.filter(i => i.naturalWidth > 0).length;",
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const imgs = [...document.querySelectorAll('#products img')];
+             Promise.all(imgs.map(i => i.complete ? 0 : new Promise(r => { i.onload = r; i.onerror = r; })))
+               .then(() => done(imgs.filter(i => i.naturalWidth > 0).length));",
             vec![],
         )
         .await
