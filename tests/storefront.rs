@@ -285,7 +285,14 @@ impl Browser {
         field.send_keys(value).await.unwrap();
     }
 
+    /// Clicks a link or a submit button, then waits for the page it leads to: a new document
+    /// (the marker set on this one is gone), fully loaded. Without the wait, the next lookup can
+    /// find an element of the page being left (stale, or the old heading).
     async fn click(&self, css: &str) {
+        self.client
+            .execute("window.__left_behind = true; return null;", vec![])
+            .await
+            .unwrap();
         self.client
             .find(Locator::Css(css))
             .await
@@ -293,6 +300,25 @@ impl Browser {
             .click()
             .await
             .unwrap();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            // Errors while the page changes are expected: ask again.
+            let arrived = self
+                .client
+                .execute(
+                    "return window.__left_behind === undefined && document.readyState === 'complete';",
+                    vec![],
+                )
+                .await;
+            if matches!(arrived, Ok(serde_json::Value::Bool(true))) {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "clicking {css} led to no new page"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Saves what the browser shows as target/screenshots/NAME.png (firefox/NAME.png).
