@@ -79,8 +79,9 @@ storefront() {
   wait_http "$BASE/" "$READY_TIMEOUT"
   [ "$(request GET "$BASE/")" = 200 ] || fail "GET / (the storefront)"
   grep -q 'class="card"' "$BODY" || fail "the storefront's page lists no products"
-  step "GET $BASE$PICTURE (a product's picture)"
-  [ "$(request GET "$BASE$PICTURE")" = 200 ] || fail "GET $PICTURE"
+  case $PICTURE in http*) picture=$PICTURE ;; *) picture=$BASE$PICTURE ;; esac
+  step "GET $picture (a product's picture)"
+  [ "$(request GET "$picture")" = 200 ] || fail "GET $picture"
 }
 
 # One checkout per session: the user id makes the idempotency key unique.

@@ -14,6 +14,7 @@ POSTGRES_LIB=${POSTGRES_LIB:-/usr/lib/postgresql} # where Debian installs Postgr
 POSTGRES_SKIPPED=""
 RESTART_SKIPPED=""
 BROWSER_SKIPPED=""
+KUBECTL_SKIPPED=""
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -79,7 +80,8 @@ ensure_browser() {
   if [[ -z ${CHROMEDRIVER:-} && $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
     step "browser tests: installing Debian's chromium and chromium-driver"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+    # Debian's names; where they differ (Ubuntu's are snaps), the tests are left out below.
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null || true
     command -v chromedriver >/dev/null && return
   fi
   if [[ ${CI:-} == true ]]; then
@@ -90,46 +92,100 @@ ensure_browser() {
   step "browser tests: $BROWSER_SKIPPED; leaving them out"
 }
 
+# The manifest and pipeline tests render Kustomize with kubectl (KUBECTL, or the one on PATH).
+check_kubectl() {
+  command -v "${KUBECTL:-kubectl}" >/dev/null 2>&1 && return
+  if [[ ${CI:-} == true ]]; then
+    echo "error: CI=true requires kubectl (the manifest tests render Kustomize with it)" >&2
+    exit 1
+  fi
+  KUBECTL_SKIPPED="no ${KUBECTL:-kubectl} on this machine"
+  step "manifest tests: $KUBECTL_SKIPPED; leaving them out"
+}
+
 run_tests() {
   # Every target, so that the binaries the process tests start (shop, loadgen) exist too; with the
   # tests' features, so that the test run below reuses this build.
   step "cargo build --workspace --all-targets"
   cargo build --workspace --all-targets --locked
   # Tests left out for want of a program: the PostgreSQL restart test (initdb, pg_ctl), the
-  # browser tests (chromedriver).
-  local left_out=() skip_nextest=() skip_test=()
+  # browser tests (chromedriver), the manifest and pipeline tests (kubectl).
+  local left_out=() skip_test=() skip_binaries=()
   if ! have_postgres_programs; then
     RESTART_SKIPPED=yes
-    left_out+=("test(postgres_restarted_under_load)")
+    left_out+=("test(=postgres_restarted_under_load)")
     skip_test+=(--skip postgres_restarted_under_load)
   fi
   if [[ -n $BROWSER_SKIPPED ]]; then
     left_out+=("test(/^in_a_browser_/)")
     skip_test+=(--skip in_a_browser_)
   fi
-  if [[ ${#left_out[@]} -gt 0 ]]; then
-    local joined
-    joined=$(printf ' | %s' "${left_out[@]}")
-    skip_nextest=(-E "not (${joined:3})")
-    skip_test=(-- "${skip_test[@]}")
+  if [[ -n $KUBECTL_SKIPPED ]]; then
+    left_out+=("binary(=manifests)" "binary(=jenkinsfile)")
+    skip_binaries=(manifests jenkinsfile)
   fi
   if cargo nextest --version >/dev/null 2>&1; then
-    step "cargo nextest run --workspace ${*:-} ${skip_nextest[*]:-}"
-    cargo nextest run --workspace "$@" ${skip_nextest[@]+"${skip_nextest[@]}"}
+    # A filter of the caller's (-E EXPR) is narrowed by what is left out: nextest would run the
+    # union of two -E options.
+    local args=() user_filter="" left=""
+    while [[ $# -gt 0 ]]; do
+      case $1 in
+        -E | --filterset | --filter-expr) user_filter=$2; shift 2 ;;
+        -E=* | --filterset=* | --filter-expr=*) user_filter=${1#*=}; shift ;;
+        *) args+=("$1"); shift ;;
+      esac
+    done
+    if [[ ${#left_out[@]} -gt 0 ]]; then
+      left=$(printf ' | %s' "${left_out[@]}")
+      left=${left:3}
+    fi
+    if [[ -n $user_filter && -n $left ]]; then
+      args+=(-E "($user_filter) - ($left)")
+    elif [[ -n $user_filter ]]; then
+      args+=(-E "$user_filter")
+    elif [[ -n $left ]]; then
+      args+=(-E "not ($left)")
+    fi
+    step "cargo nextest run --workspace ${args[*]:-}"
+    cargo nextest run --workspace ${args[@]+"${args[@]}"}
   else
-    step "cargo test --workspace (install cargo-nextest for JUnit output and faster runs)"
-    cargo test --workspace ${skip_test[@]+"${skip_test[@]}"}
+    [[ $# -eq 0 ]] || echo "note: without cargo-nextest the arguments '$*' are not used" >&2
+    if [[ ${#skip_binaries[@]} -eq 0 ]]; then
+      step "cargo test --workspace ${skip_test[*]:+-- ${skip_test[*]}} (install cargo-nextest for JUnit output and faster runs)"
+      cargo test --workspace ${skip_test[@]+-- "${skip_test[@]}"}
+    else
+      # cargo test cannot leave a test binary out: every other package, then the root package's
+      # test binaries one by one.
+      local targets=() file name
+      for file in tests/*.rs; do
+        name=$(basename "$file" .rs)
+        case " ${skip_binaries[*]} " in *" $name "*) continue ;; esac
+        targets+=(--test "$name")
+      done
+      step "cargo test --workspace --exclude shop, then the shop's tests but ${skip_binaries[*]}"
+      cargo test --workspace --exclude shop ${skip_test[@]+-- "${skip_test[@]}"}
+      cargo test -p shop --lib --bins "${targets[@]}" ${skip_test[@]+-- "${skip_test[@]}"}
+    fi
   fi
 }
 
 summary() {
+  if [[ -n $KUBECTL_SKIPPED ]]; then
+    cat <<MSG
+
+NOTE: the manifest and pipeline tests (tests/manifests.rs, tests/jenkinsfile.rs) were SKIPPED
+($KUBECTL_SKIPPED). They render the Kubernetes manifests with kubectl's Kustomize: install kubectl
+(macOS: brew install kubectl; Debian/Ubuntu: see kubernetes.io/docs/tasks/tools) or set KUBECTL.
+MSG
+  fi
   if [[ -n $BROWSER_SKIPPED ]]; then
     cat <<MSG
 
 NOTE: the storefront's browser tests (tests/storefront.rs, in_a_browser_*) were SKIPPED
 ($BROWSER_SKIPPED). They need Chromium (or Chrome) and its chromedriver: on Debian/Ubuntu
-apt-get install chromium chromium-driver; on macOS brew install --cask chromedriver (with Chrome);
-or point CHROMEDRIVER at one.
+apt-get install chromium chromium-driver; on macOS brew install --cask chromedriver (with Chrome;
+if macOS refuses to run it: xattr -d com.apple.quarantine "\$(command -v chromedriver)"); or point
+CHROMEDRIVER at one.
 MSG
   fi
   if [[ -n $RESTART_SKIPPED ]]; then
@@ -152,5 +208,6 @@ MSG
 
 ensure_postgres
 ensure_browser
+check_kubectl
 run_tests "$@"
 summary

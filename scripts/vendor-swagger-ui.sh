@@ -36,10 +36,12 @@ GOT=sha512-$(openssl dgst -sha512 -binary "$TARBALL" | base64 | tr -d '\n')
 
 tar -xzf "$TARBALL" -C "$WORK"
 mkdir -p "$DEST"
+# Every file, or none: a package without one of them is not the one these pages expect.
 for file in $FILES; do
-  if [ -f "$WORK/package/$file" ]; then
-    cp "$WORK/package/$file" "$DEST/$file"
-    echo "    $DEST/$file"
-  fi
+  [ -f "$WORK/package/$file" ] || { echo "error: the package has no $file" >&2; exit 1; }
+done
+for file in $FILES; do
+  cp "$WORK/package/$file" "$DEST/$file"
+  echo "    $DEST/$file"
 done
 echo "==> Swagger UI $VERSION vendored into ${DEST#"$ROOT"/}"

@@ -355,7 +355,7 @@ async fn check_out(browser: &Browser, web: &str, card: &str) {
         ("country", "US"),
         ("card_number", card),
         ("expiry_month", "12"),
-        ("expiry_year", "2031"),
+        ("expiry_year", "2099"),
         ("cvv", "123"),
     ] {
         browser.fill(name, value).await;

@@ -177,7 +177,7 @@ pub struct Card {
     pub number: String,
     #[schema(example = 12)]
     pub expiry_month: i32,
-    #[schema(example = 2030)]
+    #[schema(example = 2099)]
     pub expiry_year: i32,
     #[schema(example = "123")]
     pub cvv: String,

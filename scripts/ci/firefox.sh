@@ -10,7 +10,10 @@ GECKODRIVER_VERSION=${GECKODRIVER_VERSION:-0.37.1}
 TOOLS=target/ci-tools/geckodriver
 step() { echo "==> $*"; }
 
+command -v cargo-nextest >/dev/null || cargo nextest --version >/dev/null 2>&1 ||
+  { echo "error: cargo-nextest is needed (cargo install cargo-nextest --locked)" >&2; exit 1; }
 if ! command -v firefox-esr >/dev/null && ! command -v firefox >/dev/null; then
+  command -v apt-get >/dev/null || { echo "error: install Firefox (and put it on PATH) first" >&2; exit 1; }
   step "firefox-esr (apt)"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq firefox-esr >/dev/null

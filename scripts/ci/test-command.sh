@@ -13,7 +13,7 @@ fail() { echo "FAILED: $*" >&2; exit 1; }
 
 mkdir -p "$WORK/bin" "$WORK/empty"
 printf '#!/bin/sh\n[ "${1:-}" = -u ] && { echo 1000; exit 0; }\nexec /usr/bin/id "$@"\n' >"$WORK/bin/id"
-printf '#!/bin/sh\necho "cargo $*" >>"%s/cargo.log"\n' "$WORK" >"$WORK/bin/cargo"
+printf '#!/bin/sh\necho "cargo $*" >>"%s/cargo.log"\n[ "$*" = "nextest --version" ] && [ -n "${NO_NEXTEST:-}" ] && exit 1\nexit 0\n' "$WORK" >"$WORK/bin/cargo"
 chmod +x "$WORK/bin/id" "$WORK/bin/cargo"
 
 run() { # run CI POSTGRES_LIB: scripts/test.sh as a non-root user without TEST_POSTGRES_URL
@@ -32,11 +32,11 @@ for lib in "$WORK/empty" /usr/lib/postgresql; do
   tail -n 5 "$WORK/out" | grep -q "scripts/test.sh" || fail "the note is not at the end"
   grep -qE "^cargo (nextest run|test) --workspace" "$WORK/cargo.log" || fail "the tests did not run"
   if [ "$lib" = "$WORK/empty" ]; then
-    grep -q "test(postgres_restarted_under_load)" "$WORK/cargo.log" ||
+    grep -q "test(=postgres_restarted_under_load)" "$WORK/cargo.log" ||
       fail "the PostgreSQL restart test was not left out without PostgreSQL's programs"
     grep -q "restart test (tests/postgres_restart.rs) was SKIPPED" "$WORK/out" ||
       fail "no note about the skipped restart test"
-  elif grep -q "test(postgres_restarted_under_load)" "$WORK/cargo.log"; then
+  elif grep -q "test(=postgres_restarted_under_load)" "$WORK/cargo.log"; then
     fail "the PostgreSQL restart test was left out although initdb is here"
   fi
 done
@@ -47,6 +47,28 @@ env -u TEST_POSTGRES_URL CI="" POSTGRES_LIB=/usr/lib/postgresql CHROMEDRIVER="$W
   PATH="$WORK/bin:$PATH" bash scripts/test.sh >"$WORK/out" 2>&1 || { cat "$WORK/out"; fail "scripts/test.sh failed"; }
 grep -q "test(/^in_a_browser_/)" "$WORK/cargo.log" || { cat "$WORK/cargo.log"; fail "the browser tests were not left out"; }
 grep -q "browser tests (tests/storefront.rs, in_a_browser_\*) were SKIPPED" "$WORK/out" || { cat "$WORK/out"; fail "no note about the browser tests"; }
+
+step "no kubectl: the manifest and pipeline tests are left out, and the summary says so"
+rm -f "$WORK/cargo.log"
+env -u TEST_POSTGRES_URL CI="" POSTGRES_LIB=/usr/lib/postgresql KUBECTL="$WORK/no-kubectl" \
+  PATH="$WORK/bin:$PATH" bash scripts/test.sh >"$WORK/out" 2>&1 || { cat "$WORK/out"; fail "scripts/test.sh failed"; }
+grep -q "binary(=manifests) | binary(=jenkinsfile)" "$WORK/cargo.log" || { cat "$WORK/cargo.log"; fail "the manifest tests were not left out"; }
+grep -q "tests/manifests.rs, tests/jenkinsfile.rs) were SKIPPED" "$WORK/out" || { cat "$WORK/out"; fail "no note about the manifest tests"; }
+
+step "a filter of the caller's is narrowed by what is left out (nextest would run the union of two -E)"
+rm -f "$WORK/cargo.log"
+env -u TEST_POSTGRES_URL CI="" POSTGRES_LIB=/usr/lib/postgresql CHROMEDRIVER="$WORK/no-chromedriver" \
+  PATH="$WORK/bin:$PATH" bash scripts/test.sh -E 'test(checkout)' >"$WORK/out" 2>&1 || { cat "$WORK/out"; fail "scripts/test.sh failed"; }
+grep -q "(test(checkout)) - (test(/^in_a_browser_/))" "$WORK/cargo.log" || { cat "$WORK/cargo.log"; fail "the caller's filter is not narrowed"; }
+[ "$(grep -o -- ' -E ' "$WORK/cargo.log" | wc -l)" -eq 1 ] || { cat "$WORK/cargo.log"; fail "more than one -E"; }
+
+step "without cargo-nextest and without kubectl: cargo test, the manifest tests left out by target"
+rm -f "$WORK/cargo.log"
+env -u TEST_POSTGRES_URL CI="" POSTGRES_LIB=/usr/lib/postgresql KUBECTL="$WORK/no-kubectl" NO_NEXTEST=1 \
+  PATH="$WORK/bin:$PATH" bash scripts/test.sh >"$WORK/out" 2>&1 || { cat "$WORK/out"; fail "scripts/test.sh failed"; }
+grep -q "^cargo test --workspace --exclude shop" "$WORK/cargo.log" || { cat "$WORK/cargo.log"; fail "no cargo test of the other packages"; }
+grep "^cargo test -p shop" "$WORK/cargo.log" | grep -q -- "--test storefront" || { cat "$WORK/cargo.log"; fail "the shop's tests did not run"; }
+if grep "^cargo test -p shop" "$WORK/cargo.log" | grep -q -- "--test manifests"; then fail "the manifest tests ran without kubectl"; fi
 
 step "CI=true without PostgreSQL: refuses"
 if run true "$WORK/empty"; then fail "CI=true passed without PostgreSQL"; fi

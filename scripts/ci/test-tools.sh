@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What scripts/test.sh needs beyond a bare Rust image (the build pod's rust:*-slim): cargo-nextest
-# (JUnit XML for Jenkins), `kill` (procps; the shutdown tests signal the real binary), and Chromium
-# with its chromedriver (the storefront's browser tests). Skips what is there. kubectl, which tests/manifests.rs runs, comes from the pod's init container ($KUBECTL).
+# (JUnit XML for Jenkins), `kill` (procps; the shutdown tests signal the real binary), and
+# Chromium with its chromedriver (the storefront's browser tests). Skips what is there. kubectl,
+# which tests/manifests.rs runs, comes from the pod's init container ($KUBECTL).
 set -euo pipefail
 
 NEXTEST_VERSION=${NEXTEST_VERSION:-0.9.143}
