@@ -41,32 +41,38 @@ for lib in "$WORK/empty" /usr/lib/postgresql; do
   fi
 done
 
+# passes [VAR=VALUE...] [-- ARG...]: scripts/test.sh as a non-root user, PostgreSQL's programs at
+# hand, without TEST_POSTGRES_URL, with those settings and arguments; it must pass.
+passes() {
+  local settings=()
+  while [[ $# -gt 0 && $1 != -- ]]; do settings+=("$1"); shift; done
+  [[ $# -eq 0 ]] || shift
+  rm -f "$WORK/cargo.log"
+  env -u TEST_POSTGRES_URL CI="" POSTGRES_LIB=/usr/lib/postgresql ${settings[@]+"${settings[@]}"} \
+    PATH="$WORK/bin:$PATH" bash scripts/test.sh "$@" >"$WORK/out" 2>&1 || { cat "$WORK/out"; fail "scripts/test.sh failed"; }
+}
+# ran PATTERN WHY / said PATTERN WHY: cargo was run with PATTERN / the output says PATTERN.
+ran() { grep -q -- "$1" "$WORK/cargo.log" || { cat "$WORK/cargo.log"; fail "$2"; }; }
+said() { grep -q -- "$1" "$WORK/out" || { cat "$WORK/out"; fail "$2"; }; }
+
 step "no chromedriver, not root: the browser tests are left out, and the summary says so"
-rm -f "$WORK/cargo.log"
-env -u TEST_POSTGRES_URL CI="" POSTGRES_LIB=/usr/lib/postgresql CHROMEDRIVER="$WORK/no-chromedriver" \
-  PATH="$WORK/bin:$PATH" bash scripts/test.sh >"$WORK/out" 2>&1 || { cat "$WORK/out"; fail "scripts/test.sh failed"; }
-grep -q "test(/^in_a_browser_/)" "$WORK/cargo.log" || { cat "$WORK/cargo.log"; fail "the browser tests were not left out"; }
-grep -q "browser tests (tests/storefront.rs, in_a_browser_\*) were SKIPPED" "$WORK/out" || { cat "$WORK/out"; fail "no note about the browser tests"; }
+passes CHROMEDRIVER="$WORK/no-chromedriver"
+ran "test(/^in_a_browser_/)" "the browser tests were not left out"
+said "browser tests (tests/storefront.rs, in_a_browser_\*) were SKIPPED" "no note about the browser tests"
 
 step "no kubectl: the manifest and pipeline tests are left out, and the summary says so"
-rm -f "$WORK/cargo.log"
-env -u TEST_POSTGRES_URL CI="" POSTGRES_LIB=/usr/lib/postgresql KUBECTL="$WORK/no-kubectl" \
-  PATH="$WORK/bin:$PATH" bash scripts/test.sh >"$WORK/out" 2>&1 || { cat "$WORK/out"; fail "scripts/test.sh failed"; }
-grep -q "binary(=manifests) | binary(=jenkinsfile)" "$WORK/cargo.log" || { cat "$WORK/cargo.log"; fail "the manifest tests were not left out"; }
-grep -q "tests/manifests.rs, tests/jenkinsfile.rs) were SKIPPED" "$WORK/out" || { cat "$WORK/out"; fail "no note about the manifest tests"; }
+passes KUBECTL="$WORK/no-kubectl"
+ran "binary(=manifests) | binary(=jenkinsfile)" "the manifest tests were not left out"
+said "tests/manifests.rs, tests/jenkinsfile.rs) were SKIPPED" "no note about the manifest tests"
 
 step "a filter of the caller's is narrowed by what is left out (nextest would run the union of two -E)"
-rm -f "$WORK/cargo.log"
-env -u TEST_POSTGRES_URL CI="" POSTGRES_LIB=/usr/lib/postgresql CHROMEDRIVER="$WORK/no-chromedriver" \
-  PATH="$WORK/bin:$PATH" bash scripts/test.sh -E 'test(checkout)' >"$WORK/out" 2>&1 || { cat "$WORK/out"; fail "scripts/test.sh failed"; }
-grep -q "(test(checkout)) - (test(/^in_a_browser_/))" "$WORK/cargo.log" || { cat "$WORK/cargo.log"; fail "the caller's filter is not narrowed"; }
+passes CHROMEDRIVER="$WORK/no-chromedriver" -- -E 'test(checkout)'
+ran "(test(checkout)) - (test(/^in_a_browser_/))" "the caller's filter is not narrowed"
 [ "$(grep -o -- ' -E ' "$WORK/cargo.log" | wc -l)" -eq 1 ] || { cat "$WORK/cargo.log"; fail "more than one -E"; }
 
 step "without cargo-nextest and without kubectl: cargo test, the manifest tests left out by target"
-rm -f "$WORK/cargo.log"
-env -u TEST_POSTGRES_URL CI="" POSTGRES_LIB=/usr/lib/postgresql KUBECTL="$WORK/no-kubectl" NO_NEXTEST=1 \
-  PATH="$WORK/bin:$PATH" bash scripts/test.sh >"$WORK/out" 2>&1 || { cat "$WORK/out"; fail "scripts/test.sh failed"; }
-grep -q "^cargo test --workspace --exclude shop" "$WORK/cargo.log" || { cat "$WORK/cargo.log"; fail "no cargo test of the other packages"; }
+passes KUBECTL="$WORK/no-kubectl" NO_NEXTEST=1
+ran "^cargo test --workspace --exclude shop" "no cargo test of the other packages"
 grep "^cargo test -p shop" "$WORK/cargo.log" | grep -q -- "--test storefront" || { cat "$WORK/cargo.log"; fail "the shop's tests did not run"; }
 if grep "^cargo test -p shop" "$WORK/cargo.log" | grep -q -- "--test manifests"; then fail "the manifest tests ran without kubectl"; fi
 
