@@ -125,11 +125,14 @@ async fn up(options: ShopOptions, telemetry: platform::telemetry::TelemetryConfi
     );
     println!("  REST API        http://{g}/api/v1/products   (also http://{web}/api/v1/...)");
     println!("  API docs        http://{web}/api-docs   (OpenAPI: http://{g}/api/v1/openapi.json)");
+    let listed = services::listed();
     for (name, instances) in shop.addresses.services() {
+        let http = listed.iter().any(|l| l.name == name && l.kind == "http");
         for (main, admin) in instances {
-            let serves = match name {
-                "gateway" | "storefront" => format!("http://{main}"),
-                _ => format!("gRPC {main}  (grpcurl -plaintext {main} list)"),
+            let serves = if http {
+                format!("http://{main}")
+            } else {
+                format!("gRPC {main}  (grpcurl -plaintext {main} list)")
             };
             println!("  {name:<15} {serves}  admin http://{admin}/metrics");
         }
