@@ -96,6 +96,12 @@ impl Site {
         )
     }
 
+    /// A failed call of a page that uses the session: a fresh start if the session ended,
+    /// otherwise [`Site::trouble`].
+    fn failed(&self, failure: &Failure, jar: CookieJar) -> Response {
+        session_ended(failure, jar).unwrap_or_else(|| self.trouble(failure))
+    }
+
     /// The page for a failed API call, in words a shopper understands.
     fn trouble(&self, failure: &Failure) -> Response {
         let (status, heading, message) = explain(failure);
@@ -274,7 +280,7 @@ async fn cart(
             "cart.html",
             context! { cart => cart, notice => notice },
         ),
-        Err(failure) => session_ended(&failure, jar).unwrap_or_else(|| site.trouble(&failure)),
+        Err(failure) => site.failed(&failure, jar),
     }
 }
 
@@ -303,7 +309,7 @@ async fn add_to_cart(
         .await
     {
         Ok(_) => (jar, Redirect::to("/cart?notice=added")).into_response(),
-        Err(failure) => session_ended(&failure, jar).unwrap_or_else(|| site.trouble(&failure)),
+        Err(failure) => site.failed(&failure, jar),
     }
 }
 
@@ -334,7 +340,7 @@ async fn set_quantity(
             .find(|l| l.product_id == id)
             .map_or(0, |l| l.quantity),
         Err(failure) => {
-            return session_ended(&failure, jar).unwrap_or_else(|| site.trouble(&failure));
+            return site.failed(&failure, jar);
         }
     };
     let wanted = form.quantity.max(0);
@@ -351,7 +357,7 @@ async fn set_quantity(
     };
     match result {
         Ok(_) => Redirect::to("/cart?notice=updated").into_response(),
-        Err(failure) => session_ended(&failure, jar).unwrap_or_else(|| site.trouble(&failure)),
+        Err(failure) => site.failed(&failure, jar),
     }
 }
 
@@ -365,7 +371,7 @@ async fn remove_from_cart(
     };
     match site.api.remove_from_cart(&token, &id).await {
         Ok(_) => Redirect::to("/cart?notice=removed").into_response(),
-        Err(failure) => session_ended(&failure, jar).unwrap_or_else(|| site.trouble(&failure)),
+        Err(failure) => site.failed(&failure, jar),
     }
 }
 
@@ -406,7 +412,7 @@ async fn checkout_page(
         Ok(cart) if cart.items.is_empty() => return Redirect::to("/cart").into_response(),
         Ok(cart) => cart,
         Err(failure) => {
-            return session_ended(&failure, jar).unwrap_or_else(|| site.trouble(&failure));
+            return site.failed(&failure, jar);
         }
     };
     // One key per attempt the shopper sees: submitting the same form twice places one order.
@@ -524,7 +530,7 @@ async fn orders(State(site): State<Site>, jar: CookieJar) -> Response {
             "orders.html",
             context! { orders => list.orders },
         ),
-        Err(failure) => session_ended(&failure, jar).unwrap_or_else(|| site.trouble(&failure)),
+        Err(failure) => site.failed(&failure, jar),
     }
 }
 
@@ -548,7 +554,7 @@ async fn order(
             "order.html",
             context! { order => order, placed => query.placed.is_some() },
         ),
-        Err(failure) => session_ended(&failure, jar).unwrap_or_else(|| site.trouble(&failure)),
+        Err(failure) => site.failed(&failure, jar),
     }
 }
 
