@@ -4,6 +4,8 @@ use clap::{Parser, Subcommand};
 use shop::{Databases, ShopOptions, services};
 use std::{path::PathBuf, process::ExitCode};
 
+platform::fast_allocator!();
+
 #[derive(Parser)]
 #[command(version, about = "The Rust microservices shop, all in one process")]
 struct Cli {

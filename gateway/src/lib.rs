@@ -32,6 +32,8 @@ use shop_proto::{
     catalog::v1::catalog_service_client::CatalogServiceClient,
     orders::v1::order_service_client::OrderServiceClient,
 };
+use std::sync::Arc;
+use tower::ServiceBuilder;
 use tower_http::{
     catch_panic::CatchPanicLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
@@ -48,9 +50,20 @@ pub struct BackendRetries {
     pub orders: Retries,
 }
 
-/// What every handler shares: backend clients, token keys, retries.
+/// What every handler shares, behind one `Arc`: axum clones the state for every request, and a
+/// clone of the clients themselves costs several allocations each (measured: docs/benchmarks.md).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// Backend clients, token keys, retries.
+pub struct Shared {
     pub catalog: CatalogServiceClient<GrpcChannel>,
     pub cart: CartServiceClient<GrpcChannel>,
     pub orders: OrderServiceClient<GrpcChannel>,
@@ -73,7 +86,7 @@ impl AppState {
                     reason: e.to_string(),
                 }
             })?;
-        Ok(Self {
+        Ok(Self(Arc::new(Shared {
             catalog: CatalogServiceClient::new(catalog),
             cart: CartServiceClient::new(cart),
             orders: OrderServiceClient::new(orders),
@@ -84,7 +97,7 @@ impl AppState {
                 cart: Retries::new(config.client.max_retries),
                 orders: Retries::new(config.client.max_retries),
             },
-        })
+        })))
     }
 }
 
@@ -120,16 +133,26 @@ pub fn router(state: AppState, limits: Limits) -> Router {
         .route("/orders", get(api::list_orders))
         .route("/orders/{id}", get(api::get_order))
         .route("/openapi.json", get(openapi_json));
-    Router::new()
-        .nest("/api/v1", api)
-        .fallback(api::not_found)
-        .method_not_allowed_fallback(api::method_not_allowed)
-        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
-        .layer(axum::middleware::from_fn_with_state(
-            limits.request_timeout,
-            within_budget,
-        ))
-        .layer(axum::middleware::from_fn(http_metrics::track))
+    // One stack, applied once: `Router::layer` boxes the route again for each call to it, and
+    // axum clones a route's service for every request, so eight separate layers cost eight
+    // allocations and frees per request (docs/benchmarks.md). Outermost first.
+    let middleware = ServiceBuilder::new()
+        .layer(CatchPanicLayer::custom(|_| {
+            error::ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "internal error",
+            )
+            .into_response_now()
+        }))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(platform::http_server::request_span::<axum::body::Body>)
+                // 5xx answers are logged once, by ApiError.
+                .on_failure(()),
+        )
         .layer(platform::overload::ShedLayer::new(
             limits.max_in_flight,
             || {
@@ -142,22 +165,17 @@ pub fn router(state: AppState, limits: Limits) -> Router {
                 .into_response_now()
             },
         ))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(platform::http_server::request_span::<axum::body::Body>)
-                // 5xx answers are logged once, by ApiError.
-                .on_failure(()),
-        )
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .layer(CatchPanicLayer::custom(|_| {
-            error::ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "internal error",
-            )
-            .into_response_now()
-        }))
+        .layer(axum::middleware::from_fn(http_metrics::track))
+        .layer(axum::middleware::from_fn_with_state(
+            limits.request_timeout,
+            within_budget,
+        ))
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes));
+    Router::new()
+        .nest("/api/v1", api)
+        .fallback(api::not_found)
+        .method_not_allowed_fallback(api::method_not_allowed)
+        .layer(middleware)
         .with_state(state)
 }
 

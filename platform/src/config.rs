@@ -191,6 +191,14 @@ pub mod parse {
             .map_err(|_| "must be a whole number of milliseconds".to_owned())
     }
 
+    /// A whole number of milliseconds, at least 1 (a period: zero would mean "all the time").
+    pub fn positive_millis(s: &str) -> Result<Duration, String> {
+        millis(s)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| "must be a whole number of milliseconds, at least 1".to_owned())
+    }
+
     /// A number of seconds, fractions allowed, not negative.
     pub fn seconds(s: &str) -> Result<Duration, String> {
         match s.trim().parse::<f64>() {
@@ -256,6 +264,14 @@ pub mod parse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_period_must_be_at_least_one_millisecond() {
+        assert_eq!(parse::positive_millis("250"), Ok(Duration::from_millis(250)));
+        assert!(parse::positive_millis("0").unwrap_err().contains("at least 1"));
+        assert!(parse::positive_millis("-5").is_err());
+        assert_eq!(parse::millis("0"), Ok(Duration::ZERO), "a plain duration may be 0");
+    }
 
     /// A config like a service's: a server, a required secret, a checked number.
     #[derive(Debug, clap::Parser)]

@@ -261,14 +261,14 @@ where
 
     fn poll_ready(
         &mut self,
-        _cx: &mut std::task::Context<'_>,
+        cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Result<(), ChannelError>> {
-        // Readiness of the inner balancer is awaited inside `call`, under the deadline.
-        std::task::Poll::Ready(Ok(()))
+        // The channel is a queue in front of the balancer: it is ready when the queue has room.
+        // Waiting for a usable replica happens after `call`, under the deadline below.
+        self.inner.poll_ready(cx).map_err(ChannelError)
     }
 
     fn call(&mut self, mut request: http::Request<Body>) -> Self::Future {
-        let inner = self.inner.clone();
         // The call's own bound, or the time left of the request being served, if shorter; the
         // callee learns it from `grpc-timeout` and passes on what is left in turn.
         let (timeout, budget) = match crate::deadline::remaining() {
@@ -278,13 +278,14 @@ where
         if let Ok(value) = http::HeaderValue::from_str(&crate::deadline::grpc_timeout(timeout)) {
             request.headers_mut().insert("grpc-timeout", value);
         }
+        let call = (!timeout.is_zero()).then(|| self.inner.call(request));
         Box::pin(async move {
-            if timeout.is_zero() {
+            let Some(call) = call else {
                 return Err(ChannelError(Box::new(Status::deadline_exceeded(
                     "the request's deadline has passed",
                 ))));
-            }
-            match tokio::time::timeout(timeout, inner.oneshot(request)).await {
+            };
+            match tokio::time::timeout(timeout, call).await {
                 Ok(result) => result.map_err(ChannelError),
                 Err(_) => Err(ChannelError(Box::new(Status::deadline_exceeded(format!(
                     "no answer from the backend within {} ms ({budget})",

@@ -5,6 +5,7 @@
 //! command and the tests call the same `serve` functions with listeners of their own.
 
 pub mod admin;
+pub mod allocator;
 pub mod binary;
 pub mod clock;
 pub mod config;
@@ -27,3 +28,14 @@ pub mod testing;
 
 pub use config::ConfigError;
 pub use shutdown::Shutdown;
+
+/// The memory allocator of the shop's binaries: `platform::fast_allocator!();` in a `main.rs`
+/// (see [`allocator`]). A macro rather than a `#[global_allocator]` here: libraries, tests and the
+/// fuzzer (whose AddressSanitizer watches the system allocator) keep the system one.
+#[macro_export]
+macro_rules! fast_allocator {
+    () => {
+        #[global_allocator]
+        static ALLOCATOR: $crate::allocator::Allocator = $crate::allocator::Allocator;
+    };
+}

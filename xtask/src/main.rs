@@ -2,6 +2,7 @@
 
 mod edit;
 mod new_service;
+mod otlp_sink;
 mod template;
 
 use anyhow::Context as _;
@@ -20,13 +21,18 @@ enum Command {
     /// Add a gRPC service: its crate, contract, tests, manifests, compose service and docs, listed
     /// wherever the shop lists its services (see docs/new-service.md).
     NewService(new_service::Args),
+    /// Receive OpenTelemetry traces over OTLP/gRPC and count them (the benchmark's collector).
+    OtlpSink(otlp_sink::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = workspace_root().and_then(|root| match cli.command {
-        Command::NewService(args) => new_service::run(&args, &root),
-    });
+    let result = match cli.command {
+        Command::NewService(args) => {
+            workspace_root().and_then(|root| new_service::run(&args, &root))
+        }
+        Command::OtlpSink(args) => otlp_sink::run(&args),
+    };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

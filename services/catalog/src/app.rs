@@ -1,19 +1,14 @@
 //! The use cases of the catalog, on domain types: a page of products (optionally of one category),
-//! one product, a text search. Reads only; the store is the source of truth.
+//! one product, a text search. Reads only, answered from the snapshot in memory
+//! ([`crate::snapshot`]); the database is the source of truth it is loaded from.
 
 use crate::{
     domain::{self, CatalogError, Product},
-    store::ProductStore,
+    snapshot::LiveCatalog,
 };
 
-/// What a use case can fail with.
-#[derive(Debug, thiserror::Error)]
-pub enum AppError {
-    #[error(transparent)]
-    Catalog(#[from] CatalogError),
-    #[error(transparent)]
-    Storage(#[from] sqlx::Error),
-}
+/// What a use case can fail with: reads from memory fail only on their input.
+pub type AppError = CatalogError;
 
 /// A page of products and the token of the next one (`None` on the last page).
 #[derive(Debug, PartialEq)]
@@ -23,25 +18,23 @@ pub struct Page {
 }
 
 pub struct CatalogApp {
-    store: ProductStore,
+    products: LiveCatalog,
 }
 
 impl CatalogApp {
-    pub fn new(store: ProductStore) -> Self {
-        Self { store }
+    pub fn new(products: LiveCatalog) -> Self {
+        Self { products }
     }
 
     /// `page_size` 0 means the default; `page_token` is the previous page's `next_page_token`.
-    pub async fn list(
-        &self,
-        category: &str,
-        page_token: &str,
-        page_size: i32,
-    ) -> Result<Page, AppError> {
+    pub fn list(&self, category: &str, page_token: &str, page_size: i32) -> Result<Page, AppError> {
         let limit = domain::page_size(page_size)?;
         let category = Some(category.trim()).filter(|c| !c.is_empty());
         let after = domain::after_page_token(page_token)?;
-        let (products, more) = self.store.list(category, &after, limit).await?;
+        let (products, more) = self
+            .products
+            .current()
+            .list(category, &after, limit as usize);
         let next_page_token = more
             .then(|| products.last().map(|p| domain::page_token(&p.id)))
             .flatten();
@@ -51,23 +44,21 @@ impl CatalogApp {
         })
     }
 
-    pub async fn get(&self, id: &str) -> Result<Product, AppError> {
+    pub fn get(&self, id: &str) -> Result<Product, AppError> {
         if id.trim().is_empty() {
-            return Err(CatalogError::InvalidArgument("id must not be empty".into()).into());
+            return Err(CatalogError::InvalidArgument("id must not be empty".into()));
         }
-        self.store
+        self.products
+            .current()
             .get(id)
-            .await?
-            .ok_or_else(|| CatalogError::NotFound(id.to_owned()).into())
+            .cloned()
+            .ok_or_else(|| CatalogError::NotFound(id.to_owned()))
     }
 
-    pub async fn search(&self, query: &str, limit: i32) -> Result<Vec<Product>, AppError> {
+    pub fn search(&self, query: &str, limit: i32) -> Result<Vec<Product>, AppError> {
         let query = domain::search_query(query)?;
         let limit = domain::page_size(limit)?;
-        Ok(self
-            .store
-            .search(&domain::like_pattern(&query), limit)
-            .await?)
+        Ok(self.products.current().search(&query, limit as usize))
     }
 }
 
@@ -81,9 +72,10 @@ mod tests {
         let pool = platform::db::connect(&url, &crate::store::MIGRATOR)
             .await
             .unwrap();
-        let store = ProductStore::new(pool);
+        let store = crate::store::ProductStore::new(pool);
         store.seed(&domain::seed_products()).await.unwrap();
-        (CatalogApp::new(store), dir)
+        let products = LiveCatalog::load(&store).await.unwrap();
+        (CatalogApp::new(products), dir)
     }
 
     #[tokio::test]
@@ -91,7 +83,7 @@ mod tests {
         let (app, _dir) = app().await;
         let (mut seen, mut token) = (Vec::new(), String::new());
         loop {
-            let page = app.list("", &token, 7).await.unwrap();
+            let page = app.list("", &token, 7).unwrap();
             assert!(page.products.len() <= 7);
             seen.extend(page.products.into_iter().map(|p| p.id));
             match page.next_page_token {
@@ -105,8 +97,8 @@ mod tests {
             "every product, once"
         );
         assert!(matches!(
-            app.list("", "not-a-token", 7).await,
-            Err(AppError::Catalog(CatalogError::InvalidArgument(_)))
+            app.list("", "not-a-token", 7),
+            Err(CatalogError::InvalidArgument(_))
         ));
     }
 
@@ -114,14 +106,11 @@ mod tests {
     async fn unknown_and_empty_ids_are_told_apart() {
         let (app, _dir) = app().await;
         let id = &domain::seed_products()[0].id;
-        assert_eq!(&app.get(id).await.unwrap().id, id);
+        assert_eq!(&app.get(id).unwrap().id, id);
+        assert!(matches!(app.get("nope"), Err(CatalogError::NotFound(_))));
         assert!(matches!(
-            app.get("nope").await,
-            Err(AppError::Catalog(CatalogError::NotFound(_)))
-        ));
-        assert!(matches!(
-            app.get(" ").await,
-            Err(AppError::Catalog(CatalogError::InvalidArgument(_)))
+            app.get(" "),
+            Err(CatalogError::InvalidArgument(_))
         ));
     }
 }

@@ -9,6 +9,11 @@ pub struct Config {
     pub server: ServerArgs,
     #[command(flatten)]
     pub database: DatabaseConfig,
+    /// Milliseconds between reloads of the products from the database into memory, where reads
+    /// are answered from: how long a change made in the database takes to show.
+    #[arg(long = "catalog-refresh-interval-ms", env = "CATALOG_REFRESH_INTERVAL_MS", value_name = "MS",
+          default_value = "5000", value_parser = platform::config::parse::positive_millis)]
+    pub refresh_interval: std::time::Duration,
     // xtask:new-service config fields
 }
 

@@ -1,7 +1,7 @@
 //! The gRPC face of the catalog: maps requests to the use cases and their errors to `Status`.
 
 use crate::{
-    app::{AppError, CatalogApp},
+    app::CatalogApp,
     domain::{CatalogError, Product},
 };
 use shop_proto::catalog::v1 as pb;
@@ -22,15 +22,6 @@ impl From<CatalogError> for Status {
         match error {
             CatalogError::NotFound(_) => Status::not_found(error.to_string()),
             CatalogError::InvalidArgument(_) => Status::invalid_argument(error.to_string()),
-        }
-    }
-}
-
-impl From<AppError> for Status {
-    fn from(error: AppError) -> Self {
-        match error {
-            AppError::Catalog(e) => e.into(),
-            AppError::Storage(e) => platform::db::storage_status("catalog", &e),
         }
     }
 }
@@ -57,10 +48,7 @@ impl pb::catalog_service_server::CatalogService for CatalogGrpc {
         request: Request<pb::ListProductsRequest>,
     ) -> Result<Response<pb::ListProductsResponse>, Status> {
         let r = request.into_inner();
-        let page = self
-            .app
-            .list(&r.category, &r.page_token, r.page_size)
-            .await?;
+        let page = self.app.list(&r.category, &r.page_token, r.page_size)?;
         Ok(Response::new(pb::ListProductsResponse {
             products: page.products.into_iter().map(to_pb).collect(),
             next_page_token: page.next_page_token.unwrap_or_default(),
@@ -72,7 +60,7 @@ impl pb::catalog_service_server::CatalogService for CatalogGrpc {
         &self,
         request: Request<pb::GetProductRequest>,
     ) -> Result<Response<pb::Product>, Status> {
-        let product = self.app.get(&request.into_inner().id).await?;
+        let product = self.app.get(&request.into_inner().id)?;
         Ok(Response::new(to_pb(product)))
     }
 
@@ -82,7 +70,7 @@ impl pb::catalog_service_server::CatalogService for CatalogGrpc {
         request: Request<pb::SearchProductsRequest>,
     ) -> Result<Response<pb::SearchProductsResponse>, Status> {
         let r = request.into_inner();
-        let products = self.app.search(&r.query, r.limit).await?;
+        let products = self.app.search(&r.query, r.limit)?;
         Ok(Response::new(pb::SearchProductsResponse {
             products: products.into_iter().map(to_pb).collect(),
         }))

@@ -4,6 +4,7 @@ pub mod app;
 pub mod config;
 pub mod domain;
 pub mod grpc;
+pub mod snapshot;
 pub mod store;
 
 pub use config::Config;
@@ -15,7 +16,8 @@ use platform::{
 use shop_proto::catalog::v1::catalog_service_server::{CatalogServiceServer, SERVICE_NAME};
 
 /// Serves the catalog until `shutdown`: connects and migrates its database, seeds it on first
-/// start, then answers gRPC calls.
+/// start, loads the products into memory (reloaded every `CATALOG_REFRESH_INTERVAL_MS`), then
+/// answers gRPC calls from there.
 pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
     let pool = config.database.connect("catalog", &store::MIGRATOR).await?;
     // xtask:new-service clients
@@ -24,15 +26,19 @@ pub async fn serve(listeners: Listeners, config: Config, shutdown: Shutdown) -> 
     if seeded > 0 {
         tracing::info!(seeded, "catalog seeded with products");
     }
+    let products = snapshot::LiveCatalog::load(&store).await?;
+    let refresher = products.refresh_every(store, config.refresh_interval);
     let routes = tonic::service::Routes::new(CatalogServiceServer::new(grpc::CatalogGrpc::new(
-        app::CatalogApp::new(store),
+        app::CatalogApp::new(products),
     )));
-    GrpcServer {
+    let served = GrpcServer {
         name: "catalog",
         services: &[SERVICE_NAME],
         descriptors: shop_proto::FILE_DESCRIPTOR_SET,
         server: config.server.clone(),
     }
     .serve(routes, listeners, shutdown)
-    .await
+    .await;
+    refresher.abort();
+    served
 }

@@ -70,52 +70,11 @@ impl ProductStore {
         Ok(added)
     }
 
-    pub async fn get(&self, id: &str) -> sqlx::Result<Option<Product>> {
-        let row: Option<ProductRow> = sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM products WHERE id = $1"
-        )))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(Product::from))
-    }
-
-    /// One page in id order after `after` (keyset paging: stable while products are added),
-    /// plus whether more follow.
-    pub async fn list(
-        &self,
-        category: Option<&str>,
-        after: &str,
-        limit: u32,
-    ) -> sqlx::Result<(Vec<Product>, bool)> {
+    /// Every product: what the catalog's snapshot in memory is made of.
+    pub async fn all(&self) -> sqlx::Result<Vec<Product>> {
         let rows: Vec<ProductRow> = sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM products WHERE id > $1 AND ($2 = '' OR category = $2) ORDER BY id LIMIT $3"
+            "SELECT {COLUMNS} FROM products ORDER BY id"
         )))
-        .bind(after)
-        .bind(category.unwrap_or(""))
-        .bind(i64::from(limit) + 1)
-        .fetch_all(&self.pool)
-        .await?;
-        let more = rows.len() > limit as usize;
-        Ok((
-            rows.into_iter()
-                .take(limit as usize)
-                .map(Product::from)
-                .collect(),
-            more,
-        ))
-    }
-
-    /// Products whose name, description or category contains the (lower-case) `like` pattern.
-    pub async fn search(&self, like: &str, limit: u32) -> sqlx::Result<Vec<Product>> {
-        let rows: Vec<ProductRow> = sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM products \
-             WHERE LOWER(name) LIKE $1 ESCAPE '\\' OR LOWER(description) LIKE $1 ESCAPE '\\' \
-                OR LOWER(category) LIKE $1 ESCAPE '\\' \
-             ORDER BY name LIMIT $2"
-        )))
-        .bind(like)
-        .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.into_iter().map(Product::from).collect())
@@ -125,11 +84,11 @@ impl ProductStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{like_pattern, seed_products};
+    use crate::domain::seed_products;
     use platform::testing::{TestDatabase, backends};
 
     #[tokio::test]
-    async fn seeding_paging_and_search_work_on_every_backend() {
+    async fn seeding_and_reading_back_work_on_every_backend() {
         for backend in backends() {
             let db = TestDatabase::new(backend).await;
             let store = ProductStore::new(platform::db::connect(&db.url, &MIGRATOR).await.unwrap());
@@ -145,45 +104,14 @@ mod tests {
                 "seeding twice adds nothing ({backend:?})"
             );
 
-            let mut seen = Vec::new();
-            let mut after = String::new();
-            loop {
-                let (page, more) = store.list(None, &after, 7).await.unwrap();
-                assert!(page.len() <= 7);
-                seen.extend(page.iter().map(|p| p.id.clone()));
-                after = page.last().map(|p| p.id.clone()).unwrap_or_default();
-                if !more {
-                    break;
-                }
-            }
+            let mut all = store.all().await.unwrap();
+            let mut expected = products.clone();
+            all.sort_by(|a, b| a.id.cmp(&b.id));
+            expected.sort_by(|a, b| a.id.cmp(&b.id));
             assert_eq!(
-                seen.len(),
-                products.len(),
-                "paging visits every product once ({backend:?})"
+                all, expected,
+                "every product reads back whole ({backend:?})"
             );
-
-            let (kitchen, _) = store.list(Some("kitchen"), "", 100).await.unwrap();
-            assert!(!kitchen.is_empty() && kitchen.iter().all(|p| p.category == "kitchen"));
-
-            let found = store.search(&like_pattern("coffee"), 10).await.unwrap();
-            assert!(
-                found.iter().any(|p| p.id == "pour-over-coffee-set"),
-                "{backend:?}"
-            );
-            assert!(
-                store
-                    .search(&like_pattern("100%"), 10)
-                    .await
-                    .unwrap()
-                    .is_empty(),
-                "% is literal"
-            );
-
-            assert_eq!(
-                store.get("chef-knife").await.unwrap().unwrap().price.units,
-                8900
-            );
-            assert!(store.get("no-such-product").await.unwrap().is_none());
         }
     }
 }

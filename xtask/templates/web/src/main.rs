@@ -1,5 +1,7 @@
 use platform::binary::{Probe, run};
 
+platform::fast_allocator!();
+
 fn main() -> std::process::ExitCode {
     run("{{name}}", Probe::Http, {{name}}::serve)
 }
