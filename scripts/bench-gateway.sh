@@ -77,8 +77,8 @@ rss_mib() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 HZ=$(getconf CLK_TCK)
 
 wait_for() { # URL: until it answers 2xx, at most 20 s
-  local i
-  for i in $(seq 1 100); do
+  local _
+  for _ in $(seq 1 100); do
     curl -fs --connect-timeout 1 --max-time 2 -o /dev/null "$1" && return
     sleep 0.2
   done
