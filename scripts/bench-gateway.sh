@@ -21,9 +21,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+[[ $(uname -s) == Linux ]] ||
+  { echo "bench-gateway: Linux only (it reads /proc): on a Mac, run it in a Linux VM or container" >&2; exit 1; }
+((BASH_VERSINFO[0] >= 4)) || { echo "bench-gateway: needs bash 4 or later" >&2; exit 1; }
+
 SMOKE=false
 [[ ${1:-} == --smoke ]] && SMOKE=true
 if $SMOKE; then SECONDS_EACH=${BENCH_SECONDS:-1}; PROFILE=debug; else SECONDS_EACH=${BENCH_SECONDS:-10}; PROFILE=release; fi
+[[ $SECONDS_EACH =~ ^[1-9][0-9]*$ ]] || { echo "bench-gateway: BENCH_SECONDS must be a whole number of seconds, 1 or more" >&2; exit 1; }
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
 # Ports of the reference, away from services.txt's.
 NGINX_BACKEND_PORT=18181
@@ -36,13 +41,29 @@ PIDS=()
 step() { printf '\n==> %s\n' "$*" >&2; }
 die() { echo "bench-gateway: $*" >&2; exit 1; }
 
-stop_all() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  PIDS=()
+# stop PID...: SIGTERM (the services drain in-flight requests), SIGKILL what is left after 15 s.
+stop() {
+  local pid _
+  for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for _ in $(seq 1 150); do
+    for pid in "$@"; do kill -0 "$pid" 2>/dev/null && break; pid=; done
+    [[ -z ${pid:-} ]] && break
+    sleep 0.1
+  done
+  for pid in "$@"; do kill -KILL "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
 }
-cleanup() { stop_all; rm -rf "$WORK"; }
+stop_all() { ((${#PIDS[@]} == 0)) || stop "${PIDS[@]}"; PIDS=(); }
+cleanup() {
+  local status=$? log
+  stop_all
+  if ((status != 0)); then
+    # What the processes said is what explains a failure: their last lines.
+    for log in "$WORK"/*.log "$WORK"/nginx/*.err; do
+      [[ -s $log ]] && { echo "--- last lines of ${log#"$WORK"/}:"; tail -n 20 "$log"; } >&2
+    done
+  fi
+  rm -rf "$WORK"
+}
 trap cleanup EXIT
 
 needs() {
@@ -53,14 +74,17 @@ needs() {
   ((${#missing[@]} == 0)) && return
   if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
     step "installing ${missing[*]} (apt)"
+    export DEBIAN_FRONTEND=noninteractive
     apt-get install -y -q "${missing[@]}" >/dev/null ||
       { apt-get update -q >/dev/null && apt-get install -y -q "${missing[@]}" >/dev/null; }
+    # The package starts Debian's own nginx on port 80: this script runs its own.
+    if [[ " ${missing[*]} " == *" nginx-light "* ]] && command -v systemctl >/dev/null; then
+      systemctl disable --now nginx >/dev/null 2>&1 || true
+    fi
   else
     die "needs ${missing[*]}: install them (Debian/Ubuntu: sudo apt-get install ${missing[*]})"
   fi
 }
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-
 build() {
   local flags=(--locked -p xtask)
   [[ -n ${BENCH_SHOP:-} ]] || flags+=(-p shop)
@@ -76,23 +100,37 @@ ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 rss_mib() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 HZ=$(getconf CLK_TCK)
 
-wait_for() { # URL: until it answers 2xx, at most 20 s
-  local _
-  for _ in $(seq 1 100); do
+wait_for() { # URL NAME: until URL answers 2xx, giving up after 30 s or when NAME's process ended
+  local deadline=$((SECONDS + 30))
+  while ((SECONDS < deadline)); do
+    kill -0 "${PID_OF[$2]}" 2>/dev/null || die "$2 stopped before it was ready"
     curl -fs --connect-timeout 1 --max-time 2 -o /dev/null "$1" && return
     sleep 0.2
   done
-  die "no answer from $1"
+  die "no answer from $2 at $1 within 30 s"
+}
+
+# Every port this run listens on must be free: a `shop up` left running would answer in our place.
+ports_free() {
+  local port taken=()
+  for port in $(awk '!/^#/ && NF && $2 != "tool" { print $3, $4 }' services.txt) \
+    "$NGINX_BACKEND_PORT" "$NGINX_PROXY_PORT" "$OTLP_PORT"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then taken+=("$port"); fi
+  done
+  ((${#taken[@]} == 0)) || die "ports in use: ${taken[*]} (is \`shop up\` running?): stop what listens there"
 }
 
 declare -A PID_OF
-start_shop() { # [OTLP endpoint]
-  local otlp=${1:-} name kind port admin _db calls callee env
+start_shop() { # DATA_DIR [OTLP endpoint]
+  local data=$1 otlp=${2:-} name kind port admin _db calls callee env
+  mkdir -p "$data"
   while read -r name kind port admin _db calls; do
     case $name in '' | '#'*) continue ;; esac
     [[ $kind == tool ]] && continue
-    env=(LISTEN_ADDR="127.0.0.1:$port" ADMIN_ADDR="127.0.0.1:$admin" DATA_DIR="$WORK" RUST_LOG=info
-      JWT_SECRET=benchmark-secret-benchmark-secret-0123 OTEL_EXPORTER_OTLP_ENDPOINT="$otlp")
+    # Only what is set here: settings from the caller's shell (a DATABASE_URL, say) stay out.
+    env=(-i PATH="$PATH" LISTEN_ADDR="127.0.0.1:$port" ADMIN_ADDR="127.0.0.1:$admin" DATA_DIR="$data"
+      RUST_LOG=info JWT_SECRET=benchmark-secret-benchmark-secret-0123 OTEL_EXPORTER_OTLP_ENDPOINT="$otlp"
+      OTEL_BSP_SCHEDULE_DELAY=200)
     for callee in ${calls//,/ }; do
       [[ $callee == - ]] && continue
       env+=("$(echo "$callee" | tr '[:lower:]' '[:upper:]')_URL=http://127.0.0.1:$(awk -v n="$callee" '$1 == n { print $3 }' services.txt)")
@@ -103,11 +141,11 @@ start_shop() { # [OTLP endpoint]
   done <services.txt
   for name in "${!PID_OF[@]}"; do
     [[ $name == nginx-* || $name == otlp-sink ]] && continue
-    wait_for "http://127.0.0.1:$(awk -v n="$name" '$1 == n { print $4 }' services.txt)/readyz"
+    wait_for "http://127.0.0.1:$(awk -v n="$name" '$1 == n { print $4 }' services.txt)/readyz" "$name"
   done
   GATEWAY=http://127.0.0.1:$(awk '$1 == "gateway" { print $3 }' services.txt)
   GATEWAY_ADMIN=http://127.0.0.1:$(awk '$1 == "gateway" { print $4 }' services.txt)
-  wait_for "$GATEWAY/api/v1/products/$PRODUCT"
+  wait_for "$GATEWAY/api/v1/products/$PRODUCT" gateway
 }
 
 start_nginx() {
@@ -141,7 +179,8 @@ EOF
     PIDS+=("$!")
     PID_OF[nginx-$which]=$!
   done
-  wait_for "http://127.0.0.1:$NGINX_PROXY_PORT/api/v1/products/$PRODUCT"
+  wait_for "http://127.0.0.1:$NGINX_BACKEND_PORT/api/v1/products/$PRODUCT" nginx-backend
+  wait_for "http://127.0.0.1:$NGINX_PROXY_PORT/api/v1/products/$PRODUCT" nginx-proxy
 }
 
 # run LABEL "PROCESS..." wrk-args...: one scenario; appends a row per process to $WORK/rows:
@@ -154,7 +193,11 @@ run() {
   for name in $procs; do before[$name]=$(ticks "${PID_OF[$name]}"); done
   # shellcheck disable=SC2086 # WRK_LOAD is two options
   out=$(wrk $WRK_LOAD -d"${SECONDS_EACH}s" --timeout 5s --latency "$@")
+  # Spans are exported in batches every 200 ms (OTEL_BSP_SCHEDULE_DELAY): let the last one go out
+  # inside the measured window.
+  sleep 0.5
   local requests rps p50 p99 bad
+  ! grep -q 'Socket errors' <<<"$out" || die "$label: wrk saw socket errors (timeouts or resets): $out"
   requests=$(awk '/requests in/ { print $1 }' <<<"$out")
   rps=$(awk '/^Requests\/sec/ { printf "%.0f", $2 }' <<<"$out")
   p50=$(awk '$1 == "50%" { print $2 }' <<<"$out")
@@ -168,7 +211,7 @@ run() {
     [[ $(awk '/^failed:/ { print $2 }' <<<"$out") == 0 ]] || die "$label: failed checkouts: $out"
     rps=$((requests / SECONDS_EACH))
   fi
-  ((requests > 0)) || die "$label: no request completed: $out"
+  [[ $requests =~ ^[0-9]+$ ]] && ((requests > 0)) || die "$label: no request completed: $out"
   for name in $procs; do
     echo "$label|$name|$requests|$rps|$p50|$p99|$(($(ticks "${PID_OF[$name]}") - before[$name]))" >>"$WORK/rows"
   done
@@ -183,7 +226,7 @@ scenarios() {
   run "GET /api/v1/products (20 of 28)" "gateway catalog" "$g/api/v1/products"
   run "gateway GET /healthz (admin port)" "gateway" "$GATEWAY_ADMIN/healthz"
   # One shopper per connection, each in its own wrk thread (a Lua state holds one session).
-  WRK_LOAD="-t8 -c8" run "checkout (add to cart + POST /checkout)" "gateway catalog cart orders payments" \
+  WRK_LOAD="-t8 -c8" run "checkout, 8 shoppers (per checkout; p50/p99 per call)" "gateway catalog cart orders payments" \
     -s scripts/bench/checkout.lua "$g"
 }
 
@@ -205,6 +248,11 @@ table() {
       ratio = (ref > 0) ? sprintf("%.1fx %s", us / ref, ($2 == "gateway") ? "proxy" : "static") : ""
       printf "| %s | %s | %d | %d | %s | %s | %.1f us | %s |\n", $1, $2, $3, $4, $5, $6, us, ratio
     }' "$WORK/rows"
+  echo
+  echo "CPU per request is what to compare: nginx runs one worker process, the services a runtime over"
+  echo "every core, so requests/s and latency are not like for like. The gateway is compared with nginx's"
+  echo "proxy, a service with nginx serving the product's JSON from a file (for the list, still one"
+  echo "product's file). The checkout rows count checkouts (wrk -t8 -c8, each an add and a checkout)."
 }
 
 # The aim is under 20 MiB per service when idle (a pod's memory request is sized from it).
@@ -220,6 +268,8 @@ idle_memory() {
 }
 
 needs
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+ports_free
 build
 cpus=$(getconf _NPROCESSORS_ONLN)
 model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
@@ -227,7 +277,7 @@ echo "# bench-gateway: $(date -u +%Y-%m-%dT%H:%MZ), ${BENCH_SHOP:-$PROFILE build
 $SMOKE && echo "# smoke run: a debug build and 1 s per scenario; these figures are not results"
 
 step "OTLP off: starting the shop and the nginx reference"
-start_shop ""
+start_shop "$WORK/data-otlp-off" ""
 idle_memory
 start_nginx
 step "running the scenarios (${SECONDS_EACH} s each)"
@@ -241,17 +291,29 @@ step "OTLP on: the same with every service exporting its spans to an OTLP/gRPC r
 "$XTASK" otlp-sink --listen "127.0.0.1:$OTLP_PORT" >"$WORK/otlp-sink.log" &
 PIDS+=("$!")
 PID_OF[otlp-sink]=$!
-start_shop "http://127.0.0.1:$OTLP_PORT"
+wait_for_sink() {
+  local deadline=$((SECONDS + 30))
+  until grep -q 'listening' "$WORK/otlp-sink.log" 2>/dev/null; do
+    kill -0 "${PID_OF[otlp-sink]}" 2>/dev/null || die "the OTLP receiver stopped"
+    ((SECONDS < deadline)) || die "the OTLP receiver did not start within 30 s"
+    sleep 0.1
+  done
+}
+wait_for_sink
+start_shop "$WORK/data-otlp-on" "http://127.0.0.1:$OTLP_PORT"
 start_nginx
 step "running the scenarios (${SECONDS_EACH} s each)"
 scenarios
 table "OTLP exporter on (spans batched and sent over OTLP/gRPC)"
-# Spans are sent in batches every few seconds: stopping the services flushes the last one.
+# The services first (stopping flushes their last batch), then the receiver, which prints its count.
 sink=${PID_OF[otlp-sink]}
-for name in "${!PID_OF[@]}"; do [[ $name == otlp-sink ]] || kill -TERM "${PID_OF[$name]}" 2>/dev/null || true; done
-for name in "${!PID_OF[@]}"; do [[ $name == otlp-sink ]] || wait "${PID_OF[$name]}" 2>/dev/null || true; done
-kill -TERM "$sink"
-wait "$sink" || true
+others=()
+for name in "${!PID_OF[@]}"; do [[ $name == otlp-sink ]] || others+=("${PID_OF[$name]}"); done
+stop "${others[@]}"
+stop "$sink"
 PIDS=()
+spans=$(awk '/spans received/ { print $3 }' "$WORK/otlp-sink.log")
 echo
-echo "Spans the OTLP receiver counted: $(awk '/spans received/ { print $3 }' "$WORK/otlp-sink.log")"
+echo "Spans the OTLP receiver counted: ${spans:-none}"
+[[ ${spans:-0} -gt 0 ]] || die "the OTLP receiver counted no spans: the exporter was not on"
+
