@@ -267,10 +267,21 @@ mod tests {
 
     #[test]
     fn a_period_must_be_at_least_one_millisecond() {
-        assert_eq!(parse::positive_millis("250"), Ok(Duration::from_millis(250)));
-        assert!(parse::positive_millis("0").unwrap_err().contains("at least 1"));
+        assert_eq!(
+            parse::positive_millis("250"),
+            Ok(Duration::from_millis(250))
+        );
+        assert!(
+            parse::positive_millis("0")
+                .unwrap_err()
+                .contains("at least 1")
+        );
         assert!(parse::positive_millis("-5").is_err());
-        assert_eq!(parse::millis("0"), Ok(Duration::ZERO), "a plain duration may be 0");
+        assert_eq!(
+            parse::millis("0"),
+            Ok(Duration::ZERO),
+            "a plain duration may be 0"
+        );
     }
 
     /// A config like a service's: a server, a required secret, a checked number.
