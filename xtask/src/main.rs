@@ -1,5 +1,6 @@
 //! Chores of this repository as code (the "cargo xtask" pattern): `cargo run -p xtask -- --help`.
 
+mod affected;
 mod edit;
 mod new_service;
 mod otlp_sink;
@@ -21,6 +22,9 @@ enum Command {
     /// Add a gRPC service: its crate, contract, tests, manifests, compose service and docs, listed
     /// wherever the shop lists its services (see docs/new-service.md).
     NewService(new_service::Args),
+    /// The images a change needs (built, pushed, rolled out), from the diff between two commits and
+    /// the workspace's dependency graph: one name per line on stdout, why on stderr.
+    Affected(affected::Args),
     /// Receive OpenTelemetry traces over OTLP/gRPC and count them (the benchmark's collector).
     OtlpSink(otlp_sink::Args),
 }
@@ -31,6 +35,7 @@ fn main() -> ExitCode {
         Command::NewService(args) => {
             workspace_root().and_then(|root| new_service::run(&args, &root))
         }
+        Command::Affected(args) => workspace_root().and_then(|root| affected::run(&args, &root)),
         Command::OtlpSink(args) => otlp_sink::run(&args),
     };
     match result {

@@ -211,9 +211,9 @@ struct Caller {
 }
 
 /// One row of services.txt.
-struct Row {
+pub(crate) struct Row {
     line: usize,
-    name: String,
+    pub(crate) name: String,
     kind: String,
     port: Option<u16>,
     admin: Option<u16>,
@@ -244,7 +244,7 @@ pub fn run(args: &Args, default_root: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn parse_rows(text: &str) -> anyhow::Result<Vec<Row>> {
+pub(crate) fn parse_rows(text: &str) -> anyhow::Result<Vec<Row>> {
     let port = |v: &str| -> anyhow::Result<Option<u16>> {
         if v == "-" {
             return Ok(None);
