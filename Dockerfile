@@ -3,9 +3,9 @@
 # or all of them with scripts/build-images.sh. Stages:
 #   chef    - the Rust toolchain plus cargo-chef
 #   planner - computes recipe.json: the manifests and lock file, i.e. the dependency graph
-#   builder - compiles the dependencies (own step, re-run only when recipe.json changes), then the
-#             binaries of all services at once. It takes no SERVICE argument, so BuildKit builds it once
-#             and reuses it for all images.
+#   deps    - compiles the dependencies (re-run only when recipe.json changes), kept in its layer
+#   builder - compiles the binaries of all services at once. It takes no SERVICE argument, so
+#             BuildKit builds it once and reuses it for all images.
 #   pick    - selects the binary named by SERVICE, from the builder stage or from an image of it
 #             (--build-arg BUILDER=...)
 #   runtime - distroless, non-root, one binary and nothing else (no shell)
@@ -27,24 +27,35 @@ COPY . .
 RUN cargo chef prepare --recipe-path recipe.json \
     && for dir in gateway loadgen services/*/; do printf -- '-p %s\n' "$(basename "${dir}")"; done > packages
 
-FROM chef AS builder
-# The cache mounts keep the crates.io downloads and the target directory between builds, so a change
-# to one service recompiles that crate only; the dependencies are compiled by `cook` in a step of their
-# own, whose cache key is the recipe (manifests + Cargo.lock), not the source code.
+FROM chef AS deps
+# The dependencies, compiled by `cook` in a step of their own, whose cache key is the recipe
+# (manifests + Cargo.lock), not the source code. No cache mount for target/ here: the compiled
+# dependencies stay in this layer, so a registry cache export (mode=max, the Jenkins pipeline) carries
+# them to the next build pod, whose BuildKit starts empty.
 COPY --from=planner /src/recipe.json /src/packages ./
 RUN --mount=type=cache,id=shop-cargo-registry,target=/usr/local/cargo/registry,sharing=locked \
     --mount=type=cache,id=shop-cargo-git,target=/usr/local/cargo/git,sharing=locked \
-    --mount=type=cache,id=shop-target,target=/src/target,sharing=locked \
     xargs -a packages cargo chef cook --release --recipe-path recipe.json
+
+FROM deps AS builder
 COPY . .
 # The same packages as `cook` (so the same features of every dependency): their binaries only.
-# The target directory is a cache mount (not part of the image), so the binaries are copied to /out.
+# They build in a cache mount seeded from the dependencies' layer (again whenever the recipe
+# changes): where BuildKit keeps its state (a laptop, a persistent daemon), a change to one service
+# recompiles that crate only; in a fresh build pod, the dependencies still come from the layer.
+# The binaries are copied to /out: the cache mount is not part of the image.
 RUN --mount=type=cache,id=shop-cargo-registry,target=/usr/local/cargo/registry,sharing=locked \
     --mount=type=cache,id=shop-cargo-git,target=/usr/local/cargo/git,sharing=locked \
-    --mount=type=cache,id=shop-target,target=/src/target,sharing=locked \
-    xargs -a packages cargo build --release --locked --bins \
+    --mount=type=cache,id=shop-target,target=/cache/target,sharing=locked \
+    recipe=$(sha256sum recipe.json) \
+    && if [ "$(cat /cache/target/.recipe 2>/dev/null)" != "${recipe}" ]; then \
+         find /cache/target -mindepth 1 -delete && cp -a target/. /cache/target/ \
+         && echo "${recipe}" > /cache/target/.recipe; \
+       fi \
+    && CARGO_TARGET_DIR=/cache/target xargs -a packages cargo build --release --locked --bins \
     && mkdir -p /out \
-    && while read -r _ package; do cp "target/release/${package}" /out/; done < packages
+    && while read -r _ package; do cp "/cache/target/release/${package}" /out/; done < packages \
+    && rm -rf target
 
 FROM ${BUILDER} AS pick
 ARG SERVICE
