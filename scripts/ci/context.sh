@@ -20,9 +20,11 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 # context DIR OUT: the files the builder receives for DIR, one path per line, into OUT.
 # (FROM scratch + COPY . /: no base image to pull; the local exporter writes the result to a folder.)
 context() {
+  local out
+  out=$T/out-$(basename "$2")
   printf 'FROM scratch\nCOPY . /\n' |
-    DOCKER_BUILDKIT=1 "$DOCKER" build -q -f- --output "type=local,dest=$T/out-$(basename "$2")" "$1" >/dev/null
-  (cd "$T/out-$(basename "$2")" && find . -type f | sed 's|^\./||' | sort) >"$2"
+    DOCKER_BUILDKIT=1 "$DOCKER" build -q -f- --output "type=local,dest=$out" "$1" >/dev/null
+  (cd "$out" && find . -type f | sed 's|^\./||' | sort) >"$2"
 }
 
 step "a clean clone of $ROOT, plus files a working copy has and git ignores"

@@ -128,7 +128,7 @@ snapshot() {
   step "snapshot of scripts/, k8s/, jenkins/, services.txt in $WORK/repo"
   SNAP=$WORK/repo
   mkdir -p "$SNAP"
-  (cd "$ROOT" && git ls-files -co --exclude-standard -- scripts services.txt k8s jenkins tests/scripts Cargo.toml |
+  (cd "$ROOT" && git ls-files -co --exclude-standard -- scripts services.txt k8s jenkins tests/scripts Cargo.toml ':(glob)*/**/Cargo.toml' |
     while IFS= read -r f; do [ ! -f "$f" ] || echo "$f"; done | tar -cf - -T -) | tar -C "$SNAP" -xf -
   git -C "$SNAP" init -q -b main
   git -C "$SNAP" add -A
@@ -141,7 +141,7 @@ snapshot() {
   for applet in $(busybox --list); do
     [ "$applet" = ps ] || ln -s "$(command -v busybox)" "$WORK/busybox/$applet"
   done
-  for tool in docker kind kubectl kustomize minikube curl; do ln -s "$SNAP/tests/scripts/standin" "$WORK/standins/$tool"; done
+  for tool in docker kind kubectl kustomize minikube curl buildctl; do ln -s "$SNAP/tests/scripts/standin" "$WORK/standins/$tool"; done
   for tool in git jq ps dash bash; do ln -s "$(command -v "$tool")" "$WORK/real/$tool"; done
   TEST_PATH=$WORK/busybox:$WORK/standins:$WORK/real
   # What varies from run to run, replaced by names: paths, the commit (and so the image tag), the
@@ -296,7 +296,20 @@ test_runs() {
     dash scripts/verify-cluster.sh
   run_case minikube-up-old-profile 1 FAKE_MINIKUBE=Stopped FAKE_NODE_VERSION=v1.32.0 FAKE_CONTEXT=shop \
     dash scripts/minikube-up.sh
-  run_case rollback 0 FAKE_CONTEXT=kind-shop TIMEOUT=60 dash scripts/rollback.sh
+  run_case deploy-changed-only 0 FAKE_CONTEXT=kind-shop IMAGES_FILE=tests/scripts/images-cart.txt \
+    REVISIONS_FILE=target/deploy/revisions.before FAKE_REVISIONS="cart=4 catalog=7 gateway=2" \
+    FAKE_RUNNING="catalog=localhost:5001/shop-catalog@sha256:c0 orders=localhost:5001/shop-orders:abc payments=localhost:5001/shop-payments:abc gateway=localhost:5001/shop-gateway:abc storefront=localhost:5001/shop-storefront:abc" \
+    dash scripts/deploy.sh kind
+  run_case deploy-not-running 1 FAKE_CONTEXT=kind-shop IMAGES_FILE=tests/scripts/images-cart.txt dash scripts/deploy.sh kind
+  run_case rollback 0 FAKE_CONTEXT=kind-shop TIMEOUT=60 FAKE_REVISIONS="cart=4 catalog=7 gateway=2" \
+    FAKE_REVISIONS_NOW="cart=5 catalog=7" dash scripts/rollback.sh --from tests/scripts/revisions.before
+  run_case rollback-by-name 0 FAKE_CONTEXT=kind-shop TIMEOUT=60 dash scripts/rollback.sh cart catalog
+  run_case rollback-no-file 1 FAKE_CONTEXT=kind-shop dash scripts/rollback.sh --from target/nosuch
+  # The image builds of the Jenkins pipeline, under BusyBox's sh (the BuildKit image is Alpine).
+  run_case buildkit-warm 0 TAG=0123456789ab REVISION=0123456789abcdef CACHE_EXPORT=true \
+    sh scripts/ci/buildkit-build.sh --warm
+  run_case buildkit-push 0 TAG=0123456789ab REVISION=0123456789abcdef PULL_REGISTRY=localhost:5001 \
+    FAKE_REGISTRY_HAS=catalog sh scripts/ci/buildkit-build.sh --push cart catalog
   run_case jenkins-up 0 FAKE_CONTEXT=kind-shop dash scripts/jenkins-up.sh
   run_case jenkins-down 0 dash scripts/jenkins-down.sh
   # The same under BusyBox's ash (the Jenkins agent's kubectl container runs deploy, smoke test and
@@ -305,7 +318,8 @@ test_runs() {
     if [ "$shell" = ash ]; then set -- sh; else set -- bash --posix; fi
     run_case "deploy-tag-in-pod@$shell" 0 TIMEOUT=120s "$@" scripts/deploy.sh production 0123456789ab
     run_case "smoke-test@$shell" 0 "$@" scripts/smoke-test.sh http://localhost/
-    run_case "rollback@$shell" 0 FAKE_CONTEXT=kind-shop TIMEOUT=60 "$@" scripts/rollback.sh
+    run_case "rollback@$shell" 0 FAKE_CONTEXT=kind-shop TIMEOUT=60 FAKE_REVISIONS="cart=4 catalog=7 gateway=2" \
+      FAKE_REVISIONS_NOW="cart=5 catalog=7" "$@" scripts/rollback.sh --from tests/scripts/revisions.before
     run_case "verify-cluster@$shell" 0 FAKE_CONTEXT=kind-shop FAKE_NETPOL=yes "$@" scripts/verify-cluster.sh
     run_case "verify-cluster-5xx@$shell" 1 FAKE_CONTEXT=kind-shop FAKE_HPA=yes FAKE_5XX_GROWTH=3 \
       "$@" scripts/verify-cluster.sh http://localhost:8080
