@@ -37,7 +37,11 @@ revision_now() {
 }
 
 undo_from_file() {
-  [ -f "$FROM" ] || die "$FROM does not exist: nothing says what the deploy changed, so nothing is rolled back"
+  if [ ! -f "$FROM" ]; then
+    # scripts/deploy.sh writes it before it changes anything.
+    step "no $FROM: the deploy changed nothing, nothing to roll back"
+    return 0
+  fi
   step "Deployments back to the revisions of $FROM"
   while read -r name revision; do
     case $name in '' | '#'*) continue ;; esac

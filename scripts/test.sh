@@ -147,7 +147,15 @@ run_tests() {
       args+=(-E "not ($left)")
     fi
     step "cargo nextest run --workspace ${args[*]:-}"
-    cargo nextest run --workspace ${args[@]+"${args[@]}"}
+    local rc=0
+    cargo nextest run --workspace ${args[@]+"${args[@]}"} || rc=$?
+    # nextest writes its JUnit files under the target directory; where that is elsewhere (the
+    # Jenkins agent's cargo cache: CARGO_TARGET_DIR), copy them to ./target, where CI reads them.
+    if [[ -n ${CARGO_TARGET_DIR:-} && -d $CARGO_TARGET_DIR/nextest && "$(cd "$CARGO_TARGET_DIR" && pwd)" != "$(pwd)/target" ]]; then
+      mkdir -p target
+      cp -R "$CARGO_TARGET_DIR/nextest" target/
+    fi
+    return "$rc"
   else
     [[ $# -eq 0 ]] || echo "note: without cargo-nextest the arguments '$*' are not used" >&2
     if [[ ${#skip_binaries[@]} -eq 0 ]]; then

@@ -94,6 +94,8 @@ fn every_script_the_pipeline_runs_exists_and_is_executable() {
         scripts.insert(script.to_owned());
     }
     for expected in [
+        "scripts/ci/affected.sh",
+        "scripts/ci/not-deployed.sh",
         "scripts/ci/lint.sh",
         "scripts/test.sh",
         "scripts/ci/buildkit-build.sh",
@@ -113,8 +115,10 @@ fn stages_run_in_the_documented_order() {
     let stages = calls("stage");
     let order = [
         "Checkout",
+        "Plan",
         "Lint",
         "Test",
+        "Warm builder",
         "Build images",
         "Build",
         "Push",
@@ -132,7 +136,6 @@ fn stages_run_in_the_documented_order() {
 fn pipeline_has_its_options_and_parameters() {
     let text = jenkinsfile();
     for option in [
-        "timeout(",
         "buildDiscarder(",
         "timestamps()",
         "disableConcurrentBuilds()",
@@ -141,6 +144,8 @@ fn pipeline_has_its_options_and_parameters() {
     }
     for param in [
         "REGISTRY",
+        "PULL_REGISTRY",
+        "BUILD_ALL",
         "REGISTRY_INSECURE",
         "OVERLAY",
         "DEPLOY",
@@ -175,6 +180,145 @@ fn pipeline_has_its_options_and_parameters() {
             "overlay {overlay} does not set image names (registry)"
         );
     }
+}
+
+/// The text of the stage `name` (from its `stage('name')` to the next stage at its depth or below).
+fn stage_text(name: &str) -> String {
+    let text = jenkinsfile();
+    let start = text
+        .find(&format!("stage('{name}')"))
+        .unwrap_or_else(|| panic!("no stage('{name}')"));
+    let body = &text[start..];
+    // Balance the braces from the stage's opening one.
+    let open = body.find('{').expect("stage body");
+    let mut depth = 0;
+    for (i, c) in body[open..].char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return body[..open + i + 1].to_owned();
+                }
+            }
+            _ => {}
+        }
+    }
+    panic!("unbalanced braces in stage('{name}')")
+}
+
+#[test]
+fn every_stage_and_the_rollback_have_a_timeout_and_the_pipeline_none() {
+    let text = jenkinsfile();
+    let options = text
+        .split("options {")
+        .nth(1)
+        .expect("pipeline options")
+        .split('}')
+        .next()
+        .unwrap();
+    assert!(
+        !options.contains("timeout("),
+        "a pipeline-wide timeout also cuts the rollback in post short: time out each stage instead"
+    );
+    for stage in [
+        "Checkout",
+        "Plan",
+        "Lint",
+        "Test",
+        "Warm builder",
+        "Build images",
+        "Push",
+        "Release",
+    ] {
+        assert!(
+            stage_text(stage).contains("options { timeout(time: "),
+            "stage {stage} has no timeout"
+        );
+    }
+    let post = stage_text("Release");
+    let post = post
+        .split("post {")
+        .nth(1)
+        .expect("Release has a post block");
+    assert!(
+        post.contains("timeout(time: "),
+        "the rollback has no timeout"
+    );
+}
+
+#[test]
+fn only_the_images_the_commit_changes_are_built_and_pushed() {
+    let plan = stage_text("Plan");
+    assert!(plan.contains("sh 'scripts/ci/affected.sh'"), "{plan}");
+    assert!(
+        plan.contains("env.AFFECTED = readFile('target/affected.txt')"),
+        "{plan}"
+    );
+    let affected = read("scripts/ci/affected.sh");
+    assert!(
+        affected.contains("OUT=${OUT:-target/affected.txt}"),
+        "scripts/ci/affected.sh writes target/affected.txt"
+    );
+    assert!(
+        affected.contains("xtask -- affected --base \"${BASE:-}\""),
+        "scripts/ci/affected.sh asks xtask, from BASE"
+    );
+    assert!(
+        stage_text("Checkout").contains("scmVars.GIT_PREVIOUS_SUCCESSFUL_COMMIT"),
+        "BASE is the last successful build's commit"
+    );
+    for stage in ["Warm builder", "Build images", "Push"] {
+        assert!(
+            stage_text(stage)
+                .contains("when { expression { return !(env.AFFECTED ?: '').trim().isEmpty() } }"),
+            "stage {stage} runs only when some image is affected"
+        );
+    }
+    assert!(
+        stage_text("Build").contains("env.AFFECTED.split().contains(env.SERVICE)"),
+        "each image's build runs only when that image is affected"
+    );
+    assert!(
+        stage_text("Push").contains("scripts/ci/buildkit-build.sh --push $AFFECTED"),
+        "Push pushes the affected images only"
+    );
+}
+
+#[test]
+fn main_alone_deploys_by_digest_and_a_failure_rolls_back_exactly_what_it_changed() {
+    let text = jenkinsfile();
+    let release = stage_text("Release");
+    assert!(release.contains("branch 'main'"), "deploy only from main");
+    assert!(release.contains("params.DEPLOY"), "DEPLOY can turn it off");
+    // The images: the digests Push wrote; the revisions: recorded by deploy.sh before it applies.
+    assert!(text.contains("IMAGES_FILE = 'target/images.txt'"));
+    assert!(text.contains("REVISIONS_FILE = 'target/deploy/revisions.before'"));
+    assert!(
+        read("scripts/ci/buildkit-build.sh")
+            .contains("IMAGES_OUT=${IMAGES_OUT:-target/images.txt}"),
+        "buildkit-build.sh --push writes the digests where the deploy reads them"
+    );
+    assert!(
+        read("scripts/deploy.sh").contains("REVISIONS_FILE=${REVISIONS_FILE:-}"),
+        "deploy.sh records the revisions in REVISIONS_FILE"
+    );
+    let post = release
+        .split("post {")
+        .nth(1)
+        .expect("Release has a post block");
+    assert!(
+        post.contains("unsuccessful {"),
+        "roll back on failure, abort (timeouts too) and unstable, not on failure alone"
+    );
+    assert!(
+        post.contains("sh 'scripts/rollback.sh --from \"$REVISIONS_FILE\"'"),
+        "the rollback undoes what this build changed, to the recorded revisions"
+    );
+    assert!(
+        !text.contains("sh 'scripts/rollback.sh'"),
+        "a rollback of every Deployment would undo what this build did not change"
+    );
 }
 
 #[test]

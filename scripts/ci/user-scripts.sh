@@ -304,7 +304,9 @@ test_runs() {
   run_case rollback 0 FAKE_CONTEXT=kind-shop TIMEOUT=60 FAKE_REVISIONS="cart=4 catalog=7 gateway=2" \
     FAKE_REVISIONS_NOW="cart=5 catalog=7" dash scripts/rollback.sh --from tests/scripts/revisions.before
   run_case rollback-by-name 0 FAKE_CONTEXT=kind-shop TIMEOUT=60 dash scripts/rollback.sh cart catalog
-  run_case rollback-no-file 1 FAKE_CONTEXT=kind-shop dash scripts/rollback.sh --from target/nosuch
+  run_case rollback-no-file 0 FAKE_CONTEXT=kind-shop dash scripts/rollback.sh --from target/nosuch
+  run_case not-deployed 0 FAKE_RUNNING="catalog=localhost:5001/shop-catalog@sha256:c0 cart=localhost:5001/shop-cart:abc" \
+    sh scripts/ci/not-deployed.sh
   # The image builds of the Jenkins pipeline, under BusyBox's sh (the BuildKit image is Alpine).
   run_case buildkit-warm 0 TAG=0123456789ab REVISION=0123456789abcdef CACHE_EXPORT=true \
     sh scripts/ci/buildkit-build.sh --warm
