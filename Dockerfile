@@ -16,9 +16,13 @@ ARG BUILDER=builder
 
 FROM rust:1.95-slim-bookworm AS chef
 ARG CARGO_CHEF_VERSION=0.1.78
+# cargo-auditable writes the crates a binary is built from (names, versions, sources) into a section
+# of the binary, so the image's SBOM lists them: a stripped Rust binary says nothing otherwise.
+ARG CARGO_AUDITABLE_VERSION=0.7.7
 WORKDIR /src
 RUN --mount=type=cache,id=shop-cargo-registry,target=/usr/local/cargo/registry,sharing=locked \
-    cargo install cargo-chef --locked --version "${CARGO_CHEF_VERSION}"
+    cargo install cargo-chef --locked --version "${CARGO_CHEF_VERSION}" \
+    && cargo install cargo-auditable --locked --version "${CARGO_AUDITABLE_VERSION}"
 
 FROM chef AS planner
 COPY . .
@@ -52,7 +56,7 @@ RUN --mount=type=cache,id=shop-cargo-registry,target=/usr/local/cargo/registry,s
          find /cache/target -mindepth 1 -delete && cp -a target/. /cache/target/ \
          && echo "${recipe}" > /cache/target/.recipe; \
        fi \
-    && CARGO_TARGET_DIR=/cache/target xargs -a packages cargo build --release --locked --bins \
+    && CARGO_TARGET_DIR=/cache/target xargs -a packages cargo auditable build --release --locked --bins \
     && mkdir -p /out \
     && while read -r _ package; do cp "/cache/target/release/${package}" /out/; done < packages \
     && rm -rf target

@@ -23,7 +23,8 @@ REGISTRY=${REGISTRY:-localhost:5000}
 CACHE=$REGISTRY/shop-buildcache:deps
 WORK=$(mktemp -d)
 RESULTS=$WORK/results
-trap 'rm -rf "$WORK"' EXIT
+REGISTRY_PID=
+trap '[[ -z $REGISTRY_PID ]] || kill "$REGISTRY_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
 export DOCKER_BUILDKIT=1
 
 step() { printf '\n==> %s\n' "$*"; }
@@ -36,8 +37,12 @@ registry() {
   command -v docker-registry >/dev/null || {
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry >/dev/null
   }
-  systemctl start docker-registry 2>/dev/null ||
-    (nohup docker-registry serve /etc/docker/registry/config.yml >"$WORK/../shop-registry.log" 2>&1 &)
+  # Debian's own config asks for passwords: a plain one, storage in a temp folder, stopped at the end.
+  mkdir -p "$WORK/registry"
+  printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:5000\n' \
+    "$WORK/registry" >"$WORK/registry.yml"
+  docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
+  REGISTRY_PID=$!
   for _ in $(seq 30); do curl -fsS -m 2 "http://$REGISTRY/v2/" >/dev/null 2>&1 && return; sleep 1; done
   echo "error: the registry did not start" >&2
   exit 1

@@ -1,14 +1,21 @@
 #!/bin/sh
 # Jenkins in the kind cluster of scripts/kind-up.sh: a git server for this clone, the controller image
-# (jenkins/Dockerfile) pushed to the kind registry, the admin password in jenkins/admin.env (generated
-# once), then `jenkins/` applied with Kustomize. Waits until Jenkins is ready and prints how to log in.
+# (jenkins/Dockerfile) and the build pods' tools image (jenkins/ci-tools/Dockerfile) pushed to the kind
+# registry, the admin password in jenkins/admin.env (generated once), then `jenkins/` applied with
+# Kustomize, and git hooks in this clone that tell Jenkins about each commit. Waits until Jenkins is
+# ready and prints how to log in.
 # Safe to re-run: each step skips what already exists. Teardown: scripts/jenkins-down.sh
 set -eu
 ROOT=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
 # shellcheck source=scripts/lib/common.sh disable=SC1091
 . "$ROOT/scripts/lib/common.sh"
+# shellcheck source=scripts/lib/git-hook.sh disable=SC1091
+. "$ROOT/scripts/lib/git-hook.sh"
 
-usage() { echo "usage: $0 [-h]   env: CLUSTER (default shop), DOCKER (default docker), TIMEOUT (default 600s)"; }
+usage() {
+  echo "usage: $0 [-h]   env: CLUSTER (default shop), DOCKER (default docker), TIMEOUT (default 600s),"
+  echo "  JENKINS_URL (default http://jenkins.localtest.me: what the git hooks call)"
+}
 case ${1:-} in
   '') ;;
   -h | --help) usage; exit 0 ;;
@@ -21,6 +28,8 @@ T=$(seconds "${TIMEOUT:-600}")
 REGISTRY=localhost:5001
 GIT_SERVER=shop-git
 ADMIN_ENV=$ROOT/jenkins/admin.env
+JENKINS_URL=${JENKINS_URL:-http://jenkins.localtest.me}
+AGENT_POD=$ROOT/jenkins/agent-pod.yaml
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/shop-jenkins-up.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 trap 'exit 130' INT TERM HUP
@@ -33,14 +42,25 @@ check_cluster() {
   # The tag: a hash of what goes into the image, so a new plugin list gives a new tag (and pod).
   TAG=$(cat "$ROOT/jenkins/Dockerfile" "$ROOT/jenkins/plugins.txt" | git hash-object --stdin | cut -c1-12)
   IMAGE=$REGISTRY/shop-jenkins:$TAG
+  # The build pods' tools: the hash of their Dockerfile (its only input), which jenkins/agent-pod.yaml
+  # names literally (a pod template cannot be templated here; tests/jenkinsfile.rs checks the same).
+  CI_TOOLS_TAG=$(git hash-object "$ROOT/jenkins/ci-tools/Dockerfile" | cut -c1-12)
+  CI_TOOLS_IMAGE=$REGISTRY/shop-ci-tools:$CI_TOOLS_TAG
+  grep -qF "image: $CI_TOOLS_IMAGE" "$AGENT_POD" ||
+    die "jenkins/ci-tools/Dockerfile changed: set the image of the rust container in jenkins/agent-pod.yaml
+       to $CI_TOOLS_IMAGE (and commit both), then re-run $0"
+  # The git hooks call Jenkins with the job's remote, as written in the kustomization.
+  GIT_URL=$(sed -n 's/^ *- SHOP_GIT_URL=//p' "$ROOT/jenkins/kustomization.yaml")
+  [ -n "$GIT_URL" ] || die "no SHOP_GIT_URL=... in jenkins/kustomization.yaml"
 }
 
+# build_image IMAGE DIR WHAT: builds DIR (unless an image of that hash tag exists) and pushes it.
 build_image() {
-  step "controller image $IMAGE (jenkins/Dockerfile + plugins.txt)"
-  if ! "$DOCKER" image inspect "$IMAGE" >/dev/null 2>&1; then
-    "$DOCKER" build -t "$IMAGE" "$ROOT/jenkins"
+  step "$3: $1"
+  if ! "$DOCKER" image inspect "$1" >/dev/null 2>&1; then
+    "$DOCKER" build -t "$1" "$2"
   fi
-  "$DOCKER" push "$IMAGE" >/dev/null
+  "$DOCKER" push "$1" >/dev/null
 }
 
 # `git daemon` serving this clone read-only as git://shop-git/shop, on the docker network `kind`
@@ -79,12 +99,25 @@ shop_namespace() {
   kubectl apply --request-timeout=60s -f "$ROOT/k8s/base/namespace.yaml" >/dev/null
 }
 
+# An older jenkins/ ran the build pods in the namespace jenkins; kubectl apply does not remove what the
+# manifests no longer contain.
+remove_old_objects() {
+  step "removing the build pods' objects that older versions kept in the namespace jenkins"
+  kubectl -n jenkins delete --ignore-not-found --request-timeout=60s \
+    serviceaccount/jenkins-agent role/jenkins-agents rolebinding/jenkins-agents networkpolicy/shop-ci-agent
+}
+
 apply() {
   step "kubectl apply: jenkins/ with image tag $TAG"
   cp -R "$ROOT/jenkins" "$WORK/"
   (cd "$WORK/jenkins" && kustomize edit set image "shop-jenkins=*:$TAG")
   kustomize build "$WORK/jenkins" >"$WORK/rendered.yaml"
   kubectl apply --request-timeout=120s -f "$WORK/rendered.yaml"
+}
+
+git_hooks() {
+  step "git hooks in this clone: a commit makes Jenkins scan $GIT_URL"
+  install_notify_hooks "$ROOT" "$JENKINS_URL" "$GIT_URL"
 }
 
 wait_ready() {
@@ -98,17 +131,21 @@ print_login() {
   echo "Jenkins is ready:  http://jenkins.localtest.me   (or: kubectl -n jenkins port-forward svc/jenkins 8080:8080,"
   echo "                   then http://localhost:8080)"
   echo "Log in as admin, password: $(sed -n 's/^ADMIN_PASSWORD=//p' "$ADMIN_ENV")   (kept in jenkins/admin.env)"
-  echo "The job 'shop' builds branch main of git://$GIT_SERVER/shop (this clone; commit to trigger a build)."
+  echo "The job 'shop' builds every branch of $GIT_URL (this clone): a commit starts a build of its branch;"
+  echo "builds of main also deploy. Build pods run in the namespace jenkins-builds."
   if [ "$branch" != main ]; then
-    echo "Note: you are on branch '$branch'; the job builds 'main' (SHOP_GIT_BRANCH in jenkins/kustomization.yaml)."
+    echo "Note: you are on branch '$branch'; its builds test and build images, only main deploys."
   fi
 }
 
 check_cluster
-build_image
+build_image "$IMAGE" "$ROOT/jenkins" "controller image (jenkins/Dockerfile + plugins.txt)"
+build_image "$CI_TOOLS_IMAGE" "$ROOT/jenkins/ci-tools" "build pods' tools image (jenkins/ci-tools/Dockerfile)"
 start_git_server
 admin_password
 shop_namespace
+remove_old_objects
 apply
+git_hooks
 wait_ready
 print_login

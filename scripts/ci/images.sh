@@ -192,9 +192,25 @@ check_sizes() {
   done
 }
 
+# What an SBOM scanner reads from a Rust binary: cargo-auditable's section, the crates it is built from.
+check_crate_lists() {
+  step "every binary carries the list of its crates (cargo auditable: section .dep-v0), for the SBOM"
+  local svc dir
+  dir=$(mktemp -d)
+  for svc in "${SERVICES[@]}" "${TOOLS[@]}"; do
+    "$DOCKER" create --name "shop-ci-$$-extract" "shop-$svc:$TAG" >/dev/null
+    "$DOCKER" cp "shop-ci-$$-extract:/usr/local/bin/service" "$dir/$svc" >/dev/null
+    "$DOCKER" rm "shop-ci-$$-extract" >/dev/null
+    readelf -S "$dir/$svc" | grep -q '\.dep-v0' || fail "shop-$svc's binary has no .dep-v0 section (cargo auditable build)"
+    echo "    shop-$svc: .dep-v0 present"
+  done
+  rm -rf "$dir"
+}
+
 lint
 standins
 build
+check_crate_lists
 start_shop
 wait_healthy
 rest_flow

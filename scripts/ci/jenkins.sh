@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # CI step for the Jenkins pipeline (no Jenkins server runs in CI): parses the Jenkinsfile with Groovy,
 # renders jenkins/ and validates it (kubernetes-validate --strict, yamllint, checkov) with the agent
-# pod, lints the controller's Dockerfile (hadolint) and the pipeline's scripts (shellcheck), runs tests/jenkinsfile.rs, then the lint stage for real.
+# pod, lints the controller's and the build tools' Dockerfiles (hadolint) and the pipeline's scripts
+# (shellcheck), runs tests/jenkinsfile.rs, then the lint stage for real.
 # Installs its tools (apt: groovy, shellcheck; pip: yamllint, kubernetes-validate, checkov) if missing.
 set -euo pipefail
 
@@ -11,7 +12,8 @@ usage() { echo "usage: $0   env: OUT (default target/jenkins-rendered), K8S_VERS
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=${OUT:-$ROOT/target/jenkins-rendered}
 K8S_VERSION=${K8S_VERSION:-1.37.0}
-SCRIPTS=(jenkins-up.sh jenkins-down.sh rollback.sh ci/lint.sh ci/test-tools.sh ci/buildkit-build.sh ci/jenkins.sh)
+SCRIPTS=(jenkins-up.sh jenkins-down.sh jenkins-plugins-lock.sh lib/git-hook.sh rollback.sh ci/lint.sh ci/test-tools.sh
+  ci/buildkit-build.sh ci/affected.sh ci/not-deployed.sh ci/context.sh ci/jenkins.sh bench-image-build.sh)
 
 step() { echo "==> $*"; }
 
@@ -50,8 +52,9 @@ render() {
   echo "ADMIN_PASSWORD=ci-only" >"$work/jenkins/admin.env"
   kubectl kustomize "$work/jenkins" >"$OUT/jenkins.yaml"
   rm -rf "$work"
-  # The plugin names the pod; give the copy a name and namespace so that the validators accept it.
-  sed 's/^metadata:$/metadata:\n  name: shop-ci-agent\n  namespace: jenkins/' "$ROOT/jenkins/agent-pod.yaml" >"$OUT/agent-pod.yaml"
+  # The plugin names the pod; give the copy a name and the namespace of the build pods (casc.yaml) so
+  # that the validators accept it.
+  sed 's/^metadata:$/metadata:\n  name: shop-ci-agent\n  namespace: jenkins-builds/' "$ROOT/jenkins/agent-pod.yaml" >"$OUT/agent-pod.yaml"
 }
 
 validate() {
@@ -76,10 +79,17 @@ scan() {
 }
 
 lint_files() {
-  step "hadolint jenkins/Dockerfile"
-  hadolint "$ROOT/jenkins/Dockerfile"
+  step "hadolint jenkins/Dockerfile jenkins/ci-tools/Dockerfile"
+  hadolint "$ROOT/jenkins/Dockerfile" "$ROOT/jenkins/ci-tools/Dockerfile"
   step "shellcheck ${SCRIPTS[*]}"
   (cd "$ROOT/scripts" && shellcheck "${SCRIPTS[@]}")
+}
+
+# The plugin list is closed (every dependency listed at a version it accepts): offline, from
+# plugins.deps; then the same check on broken copies must fail.
+plugins() {
+  step "jenkins/plugins.txt: pinned and closed (scripts/ci/jenkins-plugins.py --self-test)"
+  python3 "$ROOT/scripts/ci/jenkins-plugins.py" --self-test
 }
 
 rust_tests() {
@@ -99,6 +109,7 @@ validate
 lint_yaml
 scan
 lint_files
+plugins
 rust_tests
 lint_stage
 step "Jenkins pipeline checks OK"

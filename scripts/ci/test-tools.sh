@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # What scripts/test.sh needs beyond a bare Rust image (the build pod's rust:*-slim): cargo-nextest
 # (JUnit XML for Jenkins), `kill` (procps; the shutdown tests signal the real binary), and
-# Chromium with its chromedriver (the storefront's browser tests). Skips what is there. kubectl,
-# which tests/manifests.rs runs, comes from the pod's init container ($KUBECTL).
+# Chromium with its chromedriver (the storefront's browser tests). Skips what is there: the CI tools
+# image (jenkins/ci-tools/Dockerfile) has all of it, and kubectl, which tests/manifests.rs runs.
 set -euo pipefail
 
 NEXTEST_VERSION=${NEXTEST_VERSION:-0.9.143}

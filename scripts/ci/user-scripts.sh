@@ -65,7 +65,7 @@ install_tools() {
 
 lint_scripts() {
   step "shellcheck -s sh and checkbashisms -p on the user scripts, scripts/lib, the stand-in and this script"
-  files="scripts/lib/common.sh tests/scripts/standin scripts/ci/user-scripts.sh"
+  files="scripts/lib/common.sh scripts/lib/git-hook.sh tests/scripts/standin scripts/ci/user-scripts.sh"
   for s in $SCRIPTS; do files="$files scripts/$s.sh"; done
   # shellcheck disable=SC2086 # a list of paths without spaces
   if (cd "$ROOT" && shellcheck -s sh -x $files); then pass; else fail shellcheck; fi
@@ -155,6 +155,7 @@ snapshot() {
     printf '%s\t<REVISION>\n' "$(git -C "$SNAP" rev-parse HEAD)"
     printf '%s\t<TAG>\n' "$(git -C "$SNAP" rev-parse --short=12 HEAD)"
     printf '%s\t<JENKINS_TAG>\n' "$(cat "$SNAP/jenkins/Dockerfile" "$SNAP/jenkins/plugins.txt" | git hash-object --stdin | cut -c 1-12)"
+    printf '%s\t<CI_TOOLS_TAG>\n' "$(git hash-object "$SNAP/jenkins/ci-tools/Dockerfile" | cut -c 1-12)"
   } >>"$WORK/replacements"
 }
 
@@ -258,6 +259,42 @@ test_image_tag() {
   expect "ignored files do not count" "$(tag_of "$repo")" = "$sha"
 }
 
+# The commit hooks of scripts/lib/git-hook.sh on a throwaway repository, under dash and BusyBox: a
+# commit calls Jenkins (a recording curl), a hook that is not ours is left alone, removal removes ours.
+hook() { # FUNCTION ARGS...: a function of git-hook.sh, as jenkins-up.sh and jenkins-down.sh call it
+  # shellcheck disable=SC2016 # expanded by the inner dash
+  env -i PATH="$TEST_PATH" HOME="$WORK" TRANSCRIPT="$WORK/hook-curl" dash -c \
+    'ROOT=$1; . "$ROOT/scripts/lib/common.sh"; . "$ROOT/scripts/lib/git-hook.sh"; shift; "$@"' sh "$SNAP" "$@"
+}
+
+test_commit_hooks() {
+  step "commit hooks: a commit tells Jenkins; foreign hooks untouched; removal removes ours only"
+  repo=$WORK/hook-repo
+  mkdir -p "$repo" && git -C "$repo" init -q
+  hooks=$repo/.git/hooks
+  mkdir -p "$hooks" && printf '#!/bin/sh\necho mine\n' >"$hooks/post-merge" && chmod +x "$hooks/post-merge"
+  out=$(hook install_notify_hooks "$repo" http://jenkins.localtest.me git://shop-git/shop 2>&1) || fail "install_notify_hooks: $out"
+  case $out in *"post-merge exists and is not ours"*) pass ;; *) fail "no warning about the foreign post-merge hook: $out" ;; esac
+  if [ -x "$hooks/post-commit" ] && [ -x "$hooks/post-rewrite" ]; then pass; else fail "post-commit and post-rewrite hooks not installed"; fi
+  if [ "$(cat "$hooks/post-merge")" = "$(printf '#!/bin/sh\necho mine')" ]; then pass; else fail "the foreign post-merge hook was changed"; fi
+  : >"$WORK/hook-curl"
+  echo change >"$repo/file" && git -C "$repo" add file
+  env -i PATH="$TEST_PATH" HOME="$WORK" TRANSCRIPT="$WORK/hook-curl" \
+    git -C "$repo" -c user.name=ci -c user.email=ci@example.invalid commit -qm change
+  i=0
+  while [ ! -s "$WORK/hook-curl" ] && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done # the hook runs curl in the background
+  if grep -qF "$ curl -fsS -m 5 'http://jenkins.localtest.me/git/notifyCommit?url=git://shop-git/shop'" "$WORK/hook-curl"; then pass; else
+    fail "a commit did not call notifyCommit: $(cat "$WORK/hook-curl")"
+  fi
+  hook remove_notify_hooks "$repo" >/dev/null 2>&1 || fail "remove_notify_hooks failed"
+  if [ ! -e "$hooks/post-commit" ] && [ ! -e "$hooks/post-rewrite" ] && [ -e "$hooks/post-merge" ]; then pass; else
+    fail "remove_notify_hooks: ours should be gone, the foreign one kept: $(ls "$hooks")"
+  fi
+  if hook install_notify_hooks "$WORK" http://jenkins.localtest.me git://shop-git/shop >/dev/null 2>&1; then
+    fail "install_notify_hooks outside a git repository should fail"
+  else pass; fi
+}
+
 test_usage() {
   step "every script: -h prints its usage and exits 0; an unknown option exits 2"
   for s in $SCRIPTS; do
@@ -343,6 +380,7 @@ lint_gnu_isms
 lint_workflows
 snapshot
 test_image_tag
+test_commit_hooks
 test_usage
 test_runs
 echo "user-scripts: $PASSED passed, $FAILED failed"
