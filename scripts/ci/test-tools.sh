@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What scripts/test.sh needs beyond a bare Rust image (the build pod's rust:*-slim): cargo-nextest
-# (JUnit XML for Jenkins), `kill` (procps; the shutdown tests signal the real binary), and
+# (JUnit XML for Jenkins), `kill` (procps; the shutdown tests signal the real binary), git, and
 # Chromium with its chromedriver (the storefront's browser tests). Skips what is there: the CI tools
 # image (jenkins/ci-tools/Dockerfile) has all of it, and kubectl, which tests/manifests.rs runs.
 set -euo pipefail
@@ -33,6 +33,18 @@ install_chromium() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
 }
 
+# git: the Plan stage's diff (xtask affected) and the tests that clone the repository. The checkout
+# belongs to the jnlp container's user, so git run as root here must be told it is safe.
+install_git() {
+  step "git"
+  if ! command -v git >/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends git >/dev/null
+  else echo "    already installed"; fi
+  git config --global --get-all safe.directory 2>/dev/null | grep -qx '\*' || git config --global --add safe.directory '*'
+}
+
 install_procps
+install_git
 install_chromium
 install_nextest
