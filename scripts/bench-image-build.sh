@@ -2,11 +2,11 @@
 # Measures the image build the way the Jenkins pipeline meets it (docs/containers.md, "Cold and warm
 # builds"), with a real Docker engine and a real registry, and prints a table:
 #   cold          no build cache at all (a new build pod, the very first time)
-#   from registry no local cache, the compiled dependencies imported from a registry cache (a new
-#                 build pod after main exported its cache): only the workspace's crates compile
 #   one service   one source file of cart changed, the builder's own cache warm (a laptop, a
 #                 persistent daemon): only that crate recompiles
 #   images        after that change: the one affected image vs all of them
+#   from registry no local cache, the compiled dependencies imported from a registry cache (a new
+#                 build pod after main exported its cache): only the workspace's crates compile
 # It works on a throwaway clone of HEAD. The registry cache here is BuildKit's inline cache (what
 # Docker's built-in BuildKit exports without buildx): the `deps` stage pushed with its cache
 # metadata; the pipeline's buildctl exports the same layers with --export-cache mode=max.
@@ -77,17 +77,7 @@ registry
 
 forget_cache
 timed "cold: no build cache" build --target builder -t shop-bench-builder
-row "cold: empty build cache (a new build pod, first time)" "$SECS s" "cargo-chef, dependencies, workspace"
-cold=$SECS
-
-step "export the dependencies' stage with its cache metadata to $CACHE"
-build --target deps --build-arg BUILDKIT_INLINE_CACHE=1 -t "$CACHE" >/dev/null 2>&1
-"$DOCKER" push -q "$CACHE" >/dev/null
-
-forget_cache
-timed "from the registry cache: no local cache, the deps layers from $CACHE" \
-  build --target builder --cache-from "$CACHE" -t shop-bench-builder
-row "warm from the registry cache (a new build pod)" "$SECS s" "dependencies imported; the workspace compiles"
+row "cold: empty build cache (a new build pod, first time)" "$SECS s" "cargo-chef and cargo-auditable, dependencies, workspace"
 
 timed "nothing changed, builder cache warm" build --target builder -t shop-bench-builder
 row "nothing changed" "$SECS s" "every step cached"
@@ -96,7 +86,7 @@ echo "// a change" >>"$WORK/repo/services/cart/src/lib.rs"
 git -C "$WORK/repo" -c user.name=bench -c user.email=bench@example.invalid commit -qam "a change to cart"
 timed "one service changed (services/cart/src/lib.rs), builder cache warm" \
   build --target builder -t shop-bench-builder
-row "one service changed, cache warm (a laptop, a persistent daemon)" "$SECS s" "cart recompiles"
+row "one service changed, cache warm (a laptop, a persistent daemon)" "$SECS s" "cart recompiles and relinks"
 
 step "images after that change: the affected one vs all"
 affected=$(cd "$WORK/repo" && CARGO_TARGET_DIR="$ROOT/target" cargo run --quiet --locked -p xtask -- affected --base HEAD~1 2>/dev/null | tr '\n' ' ')
@@ -113,7 +103,15 @@ row "images built for the change: affected ($affected)" "$one s" "then pushed an
 row "images built for the change: all ($(wc -w <<<"$all"))" "$every s" "then pushed and rolled out: every Deployment"
 for svc in $all; do "$DOCKER" image rm -f "shop-bench-$svc" >/dev/null 2>&1 || true; done
 
+step "export the dependencies' stage with its cache metadata to $CACHE"
+build --target deps --build-arg BUILDKIT_INLINE_CACHE=1 -t "$CACHE" >/dev/null 2>&1
+"$DOCKER" push -q "$CACHE" >/dev/null
+
+forget_cache
+timed "from the registry cache: no local cache, the deps layers from $CACHE" \
+  build --target builder --cache-from "$CACHE" -t shop-bench-builder
+row "a new build pod, dependencies from the registry cache" "$SECS s" "the dependencies' layers are pulled; the workspace compiles"
+
 step "results ($(nproc) cores, $("$DOCKER" version -f '{{.Server.Version}}' 2>/dev/null || echo '?'), commit $(git -C "$ROOT" rev-parse --short=12 HEAD))"
 printf '| build | time | what happens |\n|---|---|---|\n'
 while IFS=$'\t' read -r what time note; do printf '| %s | %s | %s |\n' "$what" "$time" "$note"; done <"$RESULTS"
-echo "cold/warm-from-registry: $cold s vs the second row"

@@ -65,7 +65,9 @@ build_image() {
 
 # `git daemon` serving this clone read-only as git://shop-git/shop, on the docker network `kind`
 # (like the registry): pods resolve the container's name. It serves what you commit, live.
-# The controller image has git (Debian's, with git-daemon), so it is reused here.
+# The controller image has git (Debian's, with git-daemon), so it is reused here. safe.directory:
+# git refuses to serve a repository another user owns, and on Docker Desktop (macOS) the mounted
+# files may show another owner than the container's user.
 start_git_server() {
   step "git server $GIT_SERVER: git://$GIT_SERVER/shop serves $ROOT"
   if [ "$("$DOCKER" inspect -f '{{.State.Running}}' "$GIT_SERVER" 2>/dev/null)" = true ]; then
@@ -74,7 +76,8 @@ start_git_server() {
   fi
   "$DOCKER" rm -f "$GIT_SERVER" >/dev/null 2>&1 || true
   "$DOCKER" run -d --restart=always --name "$GIT_SERVER" --network kind \
-    --user "$(id -u):$(id -g)" -v "$ROOT:/srv/git/shop:ro" --entrypoint git "$IMAGE" \
+    --user "$(id -u):$(id -g)" -v "$ROOT:/srv/git/shop:ro" \
+    -e GIT_CONFIG_COUNT=1 -e GIT_CONFIG_KEY_0=safe.directory -e GIT_CONFIG_VALUE_0='*' --entrypoint git "$IMAGE" \
     daemon --reuseaddr --export-all --base-path=/srv/git /srv/git >/dev/null
 }
 
@@ -105,6 +108,14 @@ remove_old_objects() {
   step "removing the build pods' objects that older versions kept in the namespace jenkins"
   kubectl -n jenkins delete --ignore-not-found --request-timeout=60s \
     serviceaccount/jenkins-agent role/jenkins-agents rolebinding/jenkins-agents networkpolicy/shop-ci-agent
+  # Older versions made "shop" a single-branch pipeline job; Job DSL cannot turn a job into a
+  # multibranch one of the same name (the controller would not start): remove the old job first.
+  if kubectl -n jenkins get deployment jenkins >/dev/null 2>&1 &&
+    kubectl -n jenkins exec deploy/jenkins -c jenkins --request-timeout=60s -- \
+      grep -q '<flow-definition' /var/jenkins_home/jobs/shop/config.xml 2>/dev/null; then
+    note "the job shop is a single-branch job of an older version: removed (with its build history)"
+    kubectl -n jenkins exec deploy/jenkins -c jenkins --request-timeout=60s -- rm -rf /var/jenkins_home/jobs/shop
+  fi
 }
 
 apply() {

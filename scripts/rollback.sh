@@ -32,8 +32,17 @@ UNDONE=
 
 k() { "$KUBECTL" -n "$NAMESPACE" "$@"; }
 
+# revision_now NAME: the Deployment's revision now; nothing if it is gone. Any other error stops
+# the rollback (a Deployment skipped by mistake would stay on the failed release).
 revision_now() {
-  k get deployment "$1" -o 'jsonpath={.metadata.annotations.deployment\.kubernetes\.io/revision}' 2>/dev/null || true
+  if _out=$(k get deployment "$1" -o 'jsonpath={.metadata.annotations.deployment\.kubernetes\.io/revision}' 2>&1); then
+    printf '%s\n' "$_out"
+    return 0
+  fi
+  case $_out in
+    *NotFound* | *"not found"*) return 0 ;;
+    *) die "cannot read deployment/$1: $_out" ;;
+  esac
 }
 
 undo_from_file() {
@@ -45,7 +54,7 @@ undo_from_file() {
   step "Deployments back to the revisions of $FROM"
   while read -r name revision; do
     case $name in '' | '#'*) continue ;; esac
-    now=$(revision_now "$name")
+    now=$(revision_now "$name") || exit 1
     if [ -z "$now" ]; then
       note "$name: gone, left as is"
     elif [ "$now" = "$revision" ]; then

@@ -148,6 +148,8 @@ run_tests() {
     fi
     step "cargo nextest run --workspace ${args[*]:-}"
     local rc=0
+    # A JUnit file of an earlier run (a shared cargo cache) must never pass for this one's.
+    rm -rf "${CARGO_TARGET_DIR:-target}/nextest"
     cargo nextest run --workspace ${args[@]+"${args[@]}"} || rc=$?
     # nextest writes its JUnit files under the target directory; where that is elsewhere (the
     # Jenkins agent's cargo cache: CARGO_TARGET_DIR), copy them to ./target, where CI reads them.

@@ -66,24 +66,26 @@ check_service() {
 }
 
 # dockerfile ARGS...: buildctl build of the repo's Dockerfile with the build args every image shares.
+# Every build names the registry cache it may use: after a full cache hit BuildKit keeps only lazy
+# references to the cache's layers, which a later build can fetch only if it knows where from.
 dockerfile() {
   buildctl build --progress=plain \
     --frontend dockerfile.v0 --local context=. --local dockerfile=. \
+    --import-cache "type=registry,ref=$CACHE_REF,registry.insecure=$REGISTRY_INSECURE" \
     --opt build-arg:VERSION="$VERSION" --opt build-arg:RELEASE="$TAG" \
     --opt build-arg:REVISION="$REVISION" --opt build-arg:SOURCE="$SOURCE" "$@"
 }
 
 warm() {
-  cache="type=registry,ref=$CACHE_REF,registry.insecure=$REGISTRY_INSECURE"
   if [ "$CACHE_EXPORT" = true ]; then
     step "builder stage: cache from $CACHE_REF, exported back to it (mode=max)"
     # ignore-error: a registry that refuses the cache costs the next build time, not this build.
-    set -- --export-cache "$cache,mode=max,ignore-error=true"
+    set -- --export-cache "type=registry,ref=$CACHE_REF,registry.insecure=$REGISTRY_INSECURE,mode=max,ignore-error=true"
   else
     step "builder stage: cache from $CACHE_REF (not exported: CACHE_EXPORT=$CACHE_EXPORT)"
     set --
   fi
-  dockerfile --opt target=builder --import-cache "$cache" "$@"
+  dockerfile --opt target=builder "$@"
 }
 
 # digest_in_registry SERVICE: the digest of shop-SERVICE:TAG if the registry has it (else nothing).
