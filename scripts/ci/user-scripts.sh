@@ -342,6 +342,9 @@ test_runs() {
     FAKE_REVISIONS_NOW="cart=5 catalog=7" dash scripts/rollback.sh --from tests/scripts/revisions.before
   run_case rollback-by-name 0 FAKE_CONTEXT=kind-shop TIMEOUT=60 dash scripts/rollback.sh cart catalog
   run_case rollback-no-file 0 FAKE_CONTEXT=kind-shop dash scripts/rollback.sh --from target/nosuch
+  run_case release-get 0 FAKE_RELEASE=0123456789abcdef0123456789abcdef01234567 sh scripts/ci/release.sh get
+  run_case release-get-none 0 sh scripts/ci/release.sh get
+  run_case release-set 0 sh scripts/ci/release.sh set 0123456789abcdef0123456789abcdef01234567
   run_case not-deployed 0 FAKE_RUNNING="catalog=localhost:5001/shop-catalog@sha256:c0 cart=localhost:5001/shop-cart:abc" \
     sh scripts/ci/not-deployed.sh
   # The image builds of the Jenkins pipeline, under BusyBox's sh (the BuildKit image is Alpine).

@@ -95,6 +95,10 @@ fn changed_files(root: &Path, args: &Args) -> anyhow::Result<Changes> {
     if base.is_empty() {
         return Ok(Changes::Everything("no base commit (a first build)".into()));
     }
+    // Git itself must work here: a failure to read the repository (no git, "dubious ownership")
+    // must stop the plan, not pass for "the base is unknown, build everything".
+    git(root, &["rev-parse", "--git-dir"])
+        .context("git cannot read the repository: the images a change needs are unknown")?;
     let known = |rev: &str| {
         git(
             root,
