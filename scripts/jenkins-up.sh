@@ -38,7 +38,7 @@ check_cluster() {
   step "checking tools and the kind cluster $CLUSTER"
   need "$DOCKER" kubectl kustomize git
   kubectl config use-context "kind-$CLUSTER" >/dev/null 2>&1 ||
-    die "no kind cluster $CLUSTER: run scripts/kind-up.sh first"
+    die "no kind cluster $CLUSTER: run scripts/kind-up.sh first (Jenkins runs on kind only: it uses kind's registry and docker network; on minikube, run the pipeline's scripts by hand, docs/jenkins.md)"
   # The tag: a hash of what goes into the image, so a new plugin list gives a new tag (and pod).
   TAG=$(cat "$ROOT/jenkins/Dockerfile" "$ROOT/jenkins/plugins.txt" | git hash-object --stdin | cut -c1-12)
   IMAGE=$REGISTRY/shop-jenkins:$TAG
