@@ -13,7 +13,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=${OUT:-$ROOT/target/jenkins-rendered}
 K8S_VERSION=${K8S_VERSION:-1.37.0}
 SCRIPTS=(jenkins-up.sh jenkins-down.sh jenkins-plugins-lock.sh lib/git-hook.sh rollback.sh ci/lint.sh ci/test-tools.sh
-  ci/buildkit-build.sh ci/affected.sh ci/not-deployed.sh ci/context.sh ci/jenkins.sh bench-image-build.sh)
+  ci/buildkit-build.sh ci/affected.sh ci/not-deployed.sh ci/release.sh ci/context.sh ci/jenkins.sh bench-image-build.sh)
 
 step() { echo "==> $*"; }
 
