@@ -67,8 +67,7 @@ set_images() {
 # (services.txt kind "tool") has no Deployment: nothing to set. A service that runs nowhere yet must
 # be built: the first build of a cluster builds everything.
 running_image() {
-  _image=$("$KUBECTL" -n "$NAMESPACE" get deployment "$1" \
-    -o "jsonpath={.spec.template.spec.containers[?(@.name==\"$1\")].image}" 2>/dev/null) || _image=
+  _image=$(deployed_image "$1")
   if [ -n "$_image" ]; then
     note "$1: not in $IMAGES_FILE, keeps the image it runs" >&2
     printf '%s\n' "$_image"

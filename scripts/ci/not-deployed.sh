@@ -19,7 +19,5 @@ need "$KUBECTL"
 while read -r name kind _rest; do
   case $name in '' | '#'*) continue ;; esac
   [ "$kind" != tool ] || continue
-  image=$("$KUBECTL" -n "$NAMESPACE" get deployment "$name" \
-    -o "jsonpath={.spec.template.spec.containers[?(@.name==\"$name\")].image}" 2>/dev/null) || image=
-  [ -n "$image" ] || printf '%s\n' "$name"
+  [ -n "$(deployed_image "$name")" ] || printf '%s\n' "$name"
 done <"$ROOT/services.txt"

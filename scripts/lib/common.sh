@@ -55,6 +55,13 @@ seconds() {
 
 now() { date +%s; }
 
+# deployed_image NAME: the image the Deployment NAME runs in the namespace shop (its container NAME);
+# nothing if there is no such Deployment. Needs KUBECTL.
+deployed_image() {
+  "$KUBECTL" -n "$NAMESPACE" get deployment "$1" \
+    -o "jsonpath={.spec.template.spec.containers[?(@.name==\"$1\")].image}" 2>/dev/null || true
+}
+
 # image_tag: the tag for images built from this tree. A clean tree: the commit (12 hex). A tree with
 # changes: <commit>-dirty-<8 hex>, a hash of the changes (git diff HEAD, plus the names and contents of
 # untracked files that git does not ignore). The same tree gives the same tag, so a re-run reuses the
