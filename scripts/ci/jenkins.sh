@@ -13,7 +13,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=${OUT:-$ROOT/target/jenkins-rendered}
 K8S_VERSION=${K8S_VERSION:-1.37.0}
 SCRIPTS=(jenkins-up.sh jenkins-down.sh jenkins-plugins-lock.sh lib/git-hook.sh rollback.sh ci/lint.sh ci/test-tools.sh
-  ci/buildkit-build.sh ci/affected.sh ci/not-deployed.sh ci/release.sh ci/context.sh ci/jenkins.sh bench-image-build.sh)
+  ci/buildkit-build.sh ci/affected.sh ci/not-deployed.sh ci/release.sh ci/context.sh ci/jenkins.sh ci/buildx-engine.sh ci/sbom-scan bench-image-build.sh)
 
 step() { echo "==> $*"; }
 
@@ -92,6 +92,13 @@ plugins() {
   python3 "$ROOT/scripts/ci/jenkins-plugins.py" --self-test
 }
 
+# The checker of the images' attestations (scripts/bench-image-build.sh runs it on a real build):
+# real attestations of a cart image pass, broken copies fail.
+attestations() {
+  step "attestation checker (scripts/ci/check-attestations.py --self-test)"
+  python3 "$ROOT/scripts/ci/check-attestations.py" --self-test "$ROOT/tests/fixtures/attestations"
+}
+
 rust_tests() {
   step "cargo test -p shop --test jenkinsfile"
   (cd "$ROOT" && cargo test -p shop --test jenkinsfile)
@@ -110,6 +117,7 @@ lint_yaml
 scan
 lint_files
 plugins
+attestations
 rust_tests
 lint_stage
 step "Jenkins pipeline checks OK"
