@@ -79,9 +79,21 @@ start_engine() {
   "containerd-plugins-namespace": "shop-buildx-plugins"
 }
 EOF
+  # dockerd deletes the default bridge docker0 when it is given another one: that is the Debian 12
+  # engine's bridge, so it is put back as it was.
+  local docker0
+  docker0=$(ip -o -4 addr show dev docker0 2>/dev/null | awk '{print $4; exit}')
   PATH=$DIR/root/usr/bin:$DIR/root/usr/sbin:$PATH nohup "$DIR/root/usr/sbin/dockerd" --config-file "$DIR/daemon.json" \
     >"$DIR/dockerd.log" 2>&1 &
-  for _ in $(seq 60); do docker26 info >/dev/null 2>&1 && return; sleep 1; done
+  for _ in $(seq 60); do
+    if docker26 info >/dev/null 2>&1; then
+      if [[ -n $docker0 ]] && ! ip link show docker0 >/dev/null 2>&1; then
+        ip link add docker0 type bridge && ip addr add "$docker0" dev docker0 && ip link set docker0 up
+      fi
+      return
+    fi
+    sleep 1
+  done
   tail -n 20 "$DIR/dockerd.log" >&2
   echo "error: Docker 26 did not start, see $DIR/dockerd.log" >&2
   exit 1
